@@ -1,0 +1,81 @@
+"""Errors that reach the user: each carries its exit code and, where one helps, a hint.
+
+The core raises these; the CLI has exactly one boundary that prints ``error: …`` (and ``hint: …``)
+to stderr and exits with ``exit_code``. Standard library only, so every layer may import it.
+
+Exit codes (documented in the README):
+
+====  ==========================================================
+0     success
+1     the work failed: findings with errors, a failed or blocked task
+2     usage: a bad flag, a path that does not exist, a malformed argument
+65    invalid data: task input or a template that does not pass its checks
+66    not found: a task, step, template or plugin that does not exist
+74    the store cannot be used: corrupt, or written by a newer tasker-ctl
+75    the store is busy: another process held the lock past the timeout
+130   interrupted (Ctrl-C)
+====  ==========================================================
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_DATA = 65
+EXIT_NOT_FOUND = 66
+EXIT_STORE_UNUSABLE = 74
+EXIT_STORE_BUSY = 75
+EXIT_INTERRUPTED = 130
+
+
+class TaskerCtlError(Exception):
+    """Base of every error meant for the user: a one-line message, a hint, an exit code."""
+
+    exit_code: int = EXIT_FAILURE
+
+    def __init__(self, message: str, *, hint: str | None = None, exit_code: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(TaskerCtlError):
+    """The command line itself is wrong (a missing path, a malformed ``--param``)."""
+
+    exit_code = EXIT_USAGE
+
+
+class InvalidDataError(TaskerCtlError):
+    """Data given to a command does not pass its checks (task input, a template, JSON)."""
+
+    exit_code = EXIT_DATA
+
+
+class NotFoundError(TaskerCtlError):
+    """A named thing (task, step, template, plugin) does not exist."""
+
+    exit_code = EXIT_NOT_FOUND
+
+
+class StoreBusyError(TaskerCtlError):
+    """Another process held the store's write lock for longer than the busy timeout."""
+
+    exit_code = EXIT_STORE_BUSY
+
+
+class StoreUnusableError(TaskerCtlError):
+    """The store file is corrupt, not a tasker-ctl store, or of a newer schema."""
+
+    exit_code = EXIT_STORE_UNUSABLE
+
+
+class InterruptedRunError(TaskerCtlError):
+    """The user pressed Ctrl-C; what ran was recorded and the task can be resumed."""
+
+    exit_code = EXIT_INTERRUPTED
