@@ -41,6 +41,8 @@ template_app = _group("Task templates: validate, inspect, draw; scaffolds: list,
 task_app = _group("Tasks in the local store: create, run, inspect, and operator actions.")
 app.add_typer(template_app, name="template")
 app.add_typer(task_app, name="task")
+plugin_app = _group("Scaffold plugins: list the discovered ones, validate one.")
+app.add_typer(plugin_app, name="plugin")
 
 
 def _version(value: bool) -> None:
@@ -66,7 +68,43 @@ def _root(
 
 def _register_commands() -> None:
     """Attach every command to its group; the one list of what the program offers."""
-    return
+    from tasker_ctl.cli import template_lint
+
+    template_app.command("validate")(template_lint.validate)
+    template_app.command("inspect")(template_lint.inspect)
+
+    from tasker_ctl.cli import template_draw
+
+    template_app.command("graph")(template_draw.graph)
+    template_app.command("visualize")(template_draw.visualize)
+
+    from tasker_ctl.cli import task_run
+
+    task_app.command("run")(task_run.run)
+
+    from tasker_ctl.cli import task
+
+    task_app.command("create")(task.create)
+    task_app.command("list")(task.list_tasks)
+    task_app.command("status")(task.status)
+    task_app.command("get", hidden=True)(task.status)
+    task_app.command("steps")(task.steps)
+    task_app.command("step")(task.step)
+    task_app.command("audit")(task.audit)
+    task_app.command("step-audit", hidden=True)(task.audit)
+    task_app.command("cancel")(task.cancel)
+    task_app.command("reset-step")(task.reset_step)
+    task_app.command("resolve-step")(task.resolve_step)
+    task_app.command("complete-step")(task.complete_step)
+    task_app.command("retry")(task.retry)
+
+    from tasker_ctl.cli import scaffold
+
+    template_app.command("list")(scaffold.template_list)
+    template_app.command("info")(scaffold.template_info)
+    template_app.command("generate")(scaffold.template_generate)
+    plugin_app.command("list")(scaffold.plugin_list)
+    plugin_app.command("validate")(scaffold.plugin_validate)
 
 
 _register_commands()

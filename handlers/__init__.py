@@ -1,0 +1,1 @@
+"""Handlers for the example workflows in ``templates/`` (run from the repository root)."""

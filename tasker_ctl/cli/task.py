@@ -1,0 +1,449 @@
+"""``task`` commands: create, list, status, steps, step, audit, and the operator actions.
+
+Each command resolves the store (``--db``, ``TASKER_CTL_DB``, ``.tasker-ctl.toml``, default),
+calls one function of :mod:`tasker_ctl.tasks` and renders what it returns: plain labelled lines
+in the reference's wording for people, or ``--format json`` for scripts. The library is imported
+inside each command so that ``tasker-ctl --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from tasker_ctl.cli import console
+
+if TYPE_CHECKING:
+    from tasker_ctl.tasks import AuditEntry, OperatorResult, StepView, TaskView
+
+
+class OutputFormat(StrEnum):
+    """Output for people (text) or for scripts (json)."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        help="Store file [default: $TASKER_CTL_DB, db in .tasker-ctl.toml, .tasker/tasker.db].",
+        show_default=False,
+    ),
+]
+FormatOption = Annotated[
+    OutputFormat, typer.Option("--format", "-f", help="text for people, json for scripts.")
+]
+TaskArgument = Annotated[str, typer.Argument(help="Task UUID, or a unique prefix of it.")]
+StepArgument = Annotated[str, typer.Argument(help="Step name or UUID.")]
+ReasonOption = Annotated[str, typer.Option("--reason", "-r", help="Why (kept in the audit trail).")]
+
+
+def _db_path(flag: Path | None) -> Path:
+    from tasker_ctl.config import load_project_config, resolve_db_path
+
+    return resolve_db_path(flag, load_project_config())
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _label(name: str, value: object, indent: str = "  ") -> None:
+    print(f"{indent}{name}: {'-' if value is None else value}")
+
+
+def _yes_no(value: bool) -> str:
+    return "Yes" if value else "No"
+
+
+# --- create -----------------------------------------------------------------------------------
+
+
+def create(
+    *,
+    namespace: Annotated[str, typer.Option("--namespace", "-n", help="Template namespace.")],
+    name: Annotated[str, typer.Option("--name", help="Template name.")],
+    input_json: Annotated[
+        str,
+        typer.Option("--input", "-i", help="Task input: JSON, @FILE, or - for standard input."),
+    ],
+    version: Annotated[
+        str | None,
+        typer.Option("--version", "-v", help="Template version [default: the highest]."),
+    ] = None,
+    templates: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--templates",
+            "-t",
+            help="Directory searched for templates first (repeatable).",
+            exists=True,
+            file_okay=False,
+        ),
+    ] = None,
+    initiator: Annotated[
+        str | None, typer.Option("--initiator", help="Who asked for the task.")
+    ] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why the task exists.")] = None,
+    correlation_id: Annotated[
+        str | None,
+        typer.Option("--correlation-id", "-c", help="Correlation UUID [default: a new one]."),
+    ] = None,
+    no_validate: Annotated[
+        bool, typer.Option("--no-validate", help="Store the input without checking input_schema.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the task UUID.")] = False,
+    db: DbOption = None,
+    output_format: FormatOption = OutputFormat.TEXT,
+) -> None:
+    """Create a task from a template: check the input, store the task and its first steps."""
+    from tasker_ctl.config import load_project_config, template_search_path
+    from tasker_ctl.inputs import read_json_argument
+    from tasker_ctl.tasks import CreateRequest, create_task
+
+    config = load_project_config()
+    request = CreateRequest(
+        namespace=namespace,
+        name=name,
+        version=version,
+        input=read_json_argument(input_json, option="--input"),
+        search_path=template_search_path(templates or [], config),
+        db_path=_db_path(db),
+        initiator=initiator,
+        reason=reason,
+        correlation_id=correlation_id,
+        validate_input=not no_validate,
+    )
+    created = create_task(request)
+    if output_format is OutputFormat.JSON:
+        _print_json(created.to_json())
+        return
+    if quiet:
+        print(created.task_uuid)
+        return
+    console.success("Task created successfully!")
+    _label("Task UUID", created.task_uuid)
+    _label("Name", f"{created.namespace}/{created.name} v{created.version}")
+    _label("Status", created.status)
+    _label("Total Steps", len(created.steps))
+    _label("Created at", created.created_at)
+    _label("Template", created.template_path)
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def list_tasks(
+    namespace: Annotated[
+        str | None, typer.Option("--namespace", "-n", help="Only this namespace.")
+    ] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", "-s", help="Only tasks in this state.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-l", help="At most this many tasks.")] = 20,
+    db: DbOption = None,
+    output_format: FormatOption = OutputFormat.TEXT,
+) -> None:
+    """List tasks, newest first."""
+    from tasker_ctl import tasks
+
+    listing = tasks.list_tasks(_db_path(db), namespace=namespace, status=status, limit=limit)
+    if output_format is OutputFormat.JSON:
+        _print_json(listing.to_json())
+        return
+    print(f"Listing tasks (limit: {listing.limit})")
+    shown = len(listing.items)
+    suffix = f" (showing {shown} of {listing.total})" if listing.total > shown else ""
+    console.success(f"Found {listing.total} task{'' if listing.total == 1 else 's'}{suffix}")
+    for item in listing.items:
+        print(f"  • {item.task_uuid} - {item.namespace}/{item.name} v{item.version}")
+        print(
+            f"    Status: {item.status} | Progress: {item.completion_percentage:.1f}% | "
+            f"Health: {item.health_status}"
+        )
+        print(f"    Created: {item.created_at} | Steps: {item.completed_steps}/{item.total_steps}")
+
+
+def status(
+    task: TaskArgument,
+    db: DbOption = None,
+    output_format: FormatOption = OutputFormat.TEXT,
+) -> None:
+    """Show a task: its status, progress, health and steps (the reference's `task get`)."""
+    from tasker_ctl import tasks
+
+    view = tasks.task_status(_db_path(db), task)
+    if output_format is OutputFormat.JSON:
+        _print_json(view.to_json())
+        return
+    _print_task_details(view)
+    # GRAPH: the DAG drawing goes here (tasker_ctl.ui.dag.render_dag(nodes, edges, states,
+    # width=…)), between the task details and the step list, from view.steps and view.edges.
+    print()
+    _print_step_table(view)
+
+
+def _print_task_details(view: TaskView) -> None:
+    print("Task Details")
+    _label("UUID", view.task_uuid)
+    _label("Name", view.name)
+    _label("Namespace", view.namespace)
+    _label("Version", view.version)
+    _label("Status", view.status)
+    _label("Created", view.created_at)
+    _label("Updated", view.updated_at)
+    _label("Completed", view.completed_at)
+    _label("Steps", f"{view.completed_steps}/{view.total_steps} completed")
+    _label("Progress", f"{view.completion_percentage:.1f}%")
+    _label("Health", view.health_status)
+    _label("Execution", view.execution_status)
+    _label("Recommended action", view.recommended_action)
+    _label("Correlation ID", view.correlation_id)
+
+
+def _print_step_table(view: TaskView) -> None:
+    print("Steps:")
+    width = max((len(step.name) for step in view.steps), default=0)
+    state_width = max((len(step.state) for step in view.steps), default=0)
+    for step in view.steps:
+        line = (
+            f"  • {step.name:<{width}}  {step.state:<{state_width}}  "
+            f"{step.attempts}/{step.max_attempts}"
+        )
+        if step.error is not None and step.error.get("message"):
+            line += f"  {step.error['message']}"
+        print(line.rstrip())
+
+
+def steps(
+    task: TaskArgument,
+    db: DbOption = None,
+    output_format: FormatOption = OutputFormat.TEXT,
+) -> None:
+    """List a task's steps with their state, attempts and readiness."""
+    from tasker_ctl import tasks
+
+    view = tasks.task_steps(_db_path(db), task)
+    if output_format is OutputFormat.JSON:
+        _print_json([step.to_json() for step in view.steps])
+        return
+    count = len(view.steps)
+    console.success(f"Found {count} workflow step{'' if count == 1 else 's'}:")
+    for step in view.steps:
+        print(f"  • {step.name} ({step.step_uuid})")
+        _label("State", step.state, "    ")
+        _label("Dependencies satisfied", _yes_no(step.dependencies_satisfied), "    ")
+        _label("Attempts", f"{step.attempts}/{step.max_attempts}", "    ")
+        _label("Retry eligible", _yes_no(step.retry_eligible), "    ")
+
+
+def step(
+    task: TaskArgument,
+    step_name: StepArgument,
+    db: DbOption = None,
+    output_format: FormatOption = OutputFormat.TEXT,
+) -> None:
+    """Show one step: state, readiness, attempts, last failure, result."""
+    from tasker_ctl import tasks
+
+    view = tasks.task_step(_db_path(db), task, step_name)
+    if output_format is OutputFormat.JSON:
+        _print_json(view.to_json())
+        return
+    _print_step_details(view)
+
+
+def _print_step_details(view: StepView) -> None:
+    print("Step Details")
+    _label("UUID", view.step_uuid)
+    _label("Name", view.name)
+    _label("Type", view.step_type)
+    _label("Handler", view.handler_callable)
+    _label("State", view.state)
+    _label("Dependencies", ", ".join(view.dependencies) or "none")
+    _label("Dependencies satisfied", _yes_no(view.dependencies_satisfied))
+    _label("Ready for execution", _yes_no(view.ready))
+    _label("Retry eligible", _yes_no(view.retry_eligible))
+    _label("Attempts", f"{view.attempts}/{view.max_attempts}")
+    _label("Started", view.started_at)
+    _label("Completed", view.completed_at)
+    failure = None
+    if view.error is not None:
+        kind = view.error.get("error_type")
+        failure = f"{view.error.get('message')}" + (f" ({kind})" if kind else "")
+    _label("Last failure", failure)
+    _label("Next retry", view.next_retry_at)
+    if view.result is not None:
+        _label("Result", json.dumps(view.result, ensure_ascii=False))
+
+
+def audit(
+    task: TaskArgument,
+    step_name: Annotated[
+        str | None, typer.Argument(help="Only this step (name or UUID).", show_default=False)
+    ] = None,
+    db: DbOption = None,
+    output_format: FormatOption = OutputFormat.TEXT,
+) -> None:
+    """Show every recorded state transition of a task, or of one of its steps."""
+    from tasker_ctl import tasks
+
+    entries = tasks.task_audit(_db_path(db), task, step_name)
+    if output_format is OutputFormat.JSON:
+        _print_json([entry.to_json() for entry in entries])
+        return
+    for entry in entries:
+        _print_audit_entry(entry)
+
+
+def _print_audit_entry(entry: AuditEntry) -> None:
+    print(f"Audit Record #{entry.number}")
+    _label("Time", entry.created_at)
+    _label("Step" if entry.step_uuid else "Task", entry.step_name or entry.task_uuid)
+    _label("Transition", f"{entry.from_state or '(new)'} -> {entry.to_state}")
+    _label("Event", entry.event)
+    if entry.attempt is not None:
+        _label("Attempt", entry.attempt)
+    if entry.success is not None:
+        _label("Success", _yes_no(entry.success))
+    for key, value in entry.metadata.items():
+        if value is not None:
+            _label(key.replace("_", " ").capitalize(), value)
+
+
+# --- operator actions -------------------------------------------------------------------------
+
+
+def _report(result: OperatorResult, output_format: OutputFormat, headline: str) -> None:
+    if output_format is OutputFormat.JSON:
+        _print_json(result.to_json())
+        return
+    console.success(headline)
+    for name, _step_uuid, state in result.steps:
+        _label("Step", name)
+        _label("New state", state)
+    if result.reason is not None:
+        _label("Reason", result.reason)
+    if result.task_reopened:
+        _label("Task", f"reopened ({result.task_status})")
+
+
+def cancel(
+    task: TaskArgument,
+    reason: Annotated[
+        str | None, typer.Option("--reason", "-r", help="Why (kept in the audit trail).")
+    ] = None,
+    db: DbOption = None,
+    output_format: FormatOption = OutputFormat.TEXT,
+) -> None:
+    """Cancel a task and every step that has not finished."""
+    from tasker_ctl import tasks
+
+    result = tasks.cancel_task(_db_path(db), task, reason=reason)
+    if output_format is OutputFormat.JSON:
+        _print_json(result.to_json())
+        return
+    console.success(f"Task {result.task_uuid} has been canceled successfully")
+
+
+def reset_step(
+    task: TaskArgument,
+    step_name: StepArgument,
+    *,
+    reason: Annotated[
+        str | None, typer.Option("--reason", "-r", help="Why (kept in the audit trail).")
+    ] = None,
+    reset_by: Annotated[str, typer.Option("--reset-by", "-b", help="Who.")] = "cli-operator",
+    db: DbOption = None,
+    output_format: FormatOption = OutputFormat.TEXT,
+) -> None:
+    """Reset a step in error to pending, with its attempts back to 0, so a run retries it."""
+    from tasker_ctl import tasks
+
+    result = tasks.reset_step(_db_path(db), task, step_name, reason=reason, reset_by=reset_by)
+    _report(result, output_format, "Step reset successfully!")
+    if output_format is OutputFormat.TEXT:
+        _label("Reset by", reset_by)
+
+
+def resolve_step(
+    task: TaskArgument,
+    step_name: StepArgument,
+    *,
+    reason: ReasonOption,
+    resolved_by: Annotated[str, typer.Option("--resolved-by", "-b", help="Who.")] = "cli-operator",
+    db: DbOption = None,
+    output_format: FormatOption = OutputFormat.TEXT,
+) -> None:
+    """Mark a step resolved by hand; its dependents may then run."""
+    from tasker_ctl import tasks
+
+    result = tasks.resolve_step(
+        _db_path(db), task, step_name, reason=reason, resolved_by=resolved_by
+    )
+    _report(result, output_format, "Step resolved manually!")
+
+
+def complete_step(
+    task: TaskArgument,
+    step_name: StepArgument,
+    *,
+    result_json: Annotated[
+        str, typer.Option("--result", help="The step's result: JSON, @FILE, or -.")
+    ],
+    reason: ReasonOption,
+    metadata_json: Annotated[
+        str | None, typer.Option("--metadata", help="Extra result metadata: JSON object.")
+    ] = None,
+    completed_by: Annotated[
+        str, typer.Option("--completed-by", "-b", help="Who.")
+    ] = "cli-operator",
+    db: DbOption = None,
+    output_format: FormatOption = OutputFormat.TEXT,
+) -> None:
+    """Complete a step by hand with the result its dependents will see."""
+    from tasker_ctl import tasks
+    from tasker_ctl.errors import InvalidDataError
+    from tasker_ctl.inputs import read_json_argument
+
+    result_value = read_json_argument(result_json, option="--result")
+    metadata = None
+    if metadata_json is not None:
+        metadata = read_json_argument(metadata_json, option="--metadata")
+        if not isinstance(metadata, dict):
+            raise InvalidDataError("--metadata must be a JSON object")
+    outcome = tasks.complete_step(
+        _db_path(db),
+        task,
+        step_name,
+        result=result_value,
+        reason=reason,
+        completed_by=completed_by,
+        metadata=metadata,
+    )
+    _report(outcome, output_format, "Step completed manually with results!")
+
+
+def retry(
+    task: TaskArgument,
+    step_name: Annotated[
+        str | None,
+        typer.Argument(help="Only this step [default: every step in error].", show_default=False),
+    ] = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", "-r", help="Why (kept in the audit trail).")
+    ] = None,
+    db: DbOption = None,
+    output_format: FormatOption = OutputFormat.TEXT,
+) -> None:
+    """Reset every step in error (or one step) to pending so that the next run retries it."""
+    from tasker_ctl import tasks
+
+    result = tasks.retry_task(_db_path(db), task, step_name, reason=reason)
+    _report(result, output_format, "Step reset successfully!")

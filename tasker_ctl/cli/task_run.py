@@ -1,0 +1,115 @@
+"""``task run``: run a stored task's handlers locally."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from tasker_ctl.cli import console
+from tasker_ctl.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK
+
+if TYPE_CHECKING:
+    from tasker_ctl.engine import RunResult
+    from tasker_ctl.events import Event, Observer
+
+
+class RunFormat(StrEnum):
+    """How a run is reported."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="The store file [default: $TASKER_CTL_DB or .tasker/tasker.db]."),
+]
+HandlersOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--handlers",
+        help="Module or package to import handlers from (repeatable; packages are scanned).",
+    ),
+]
+ConcurrencyOption = Annotated[
+    int, typer.Option("--concurrency", "-j", min=1, help="Steps run at the same time.")
+]
+RunFormatOption = Annotated[
+    RunFormat, typer.Option("--format", "-f", help="text, or json: one JSON event per line.")
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary.")]
+
+
+def run(
+    task: Annotated[str, typer.Argument(help="Task UUID or a unique prefix of it.")],
+    db: DbOption = None,
+    handlers: HandlersOption = None,
+    concurrency: ConcurrencyOption = 8,
+    output_format: RunFormatOption = RunFormat.TEXT,
+    quiet: QuietOption = False,
+) -> None:
+    """Run a task's ready steps in parallel, with retries, until nothing more can run.
+
+    Resumable: after a crash or Ctrl-C, run it again; finished steps are not run again.
+    Exit 0 when the task completes, 1 when a step failed for good, 130 on Ctrl-C.
+    """
+    result = execute(task, db, handlers, concurrency, output_format, quiet)
+    raise typer.Exit(exit_code_for(result))
+
+
+def execute(
+    task: str,
+    db: Path | None,
+    handlers: list[str] | None,
+    concurrency: int,
+    output_format: RunFormat,
+    quiet: bool,
+) -> RunResult:
+    """Run ``task`` with the reporting the flags ask for (shared with ``task create --run``)."""
+    from tasker_ctl.config import load_project_config, resolve_db_path
+    from tasker_ctl.engine import RunOptions
+    from tasker_ctl.events import event_to_json
+    from tasker_ctl.running import run_task
+    from tasker_ctl.ui.run_lines import RunLog
+
+    config = load_project_config()
+    modules = [*(handlers or []), *config.handler_packages]
+    live = output_format is RunFormat.TEXT and not quiet and sys.stdout.isatty()
+    log = RunLog(echo=output_format is RunFormat.TEXT and not quiet and not live)
+    observers: list[Observer] = [log]
+    if live:
+        from tasker_ctl.ui.live import LiveRunView
+        from tasker_ctl.ui.terminal import make_console
+
+        observers.append(LiveRunView(make_console(no_color=not console.color_enabled(sys.stdout))))
+    if output_format is RunFormat.JSON:
+
+        def print_json(event: Event) -> None:
+            print(json.dumps(event_to_json(event)), flush=True)
+
+        observers.append(print_json)
+    result = run_task(
+        resolve_db_path(db, config),
+        task,
+        handler_modules=modules,
+        observers=observers,
+        options=RunOptions(concurrency=concurrency),
+    )
+    if output_format is RunFormat.TEXT:
+        for line in log.summary():
+            print(line)
+    for problem in result.observer_errors:
+        print(f"! an observer failed and was detached: {problem}", file=sys.stderr)
+    return result
+
+
+def exit_code_for(result: RunResult) -> int:
+    """0 complete, 130 interrupted, 1 anything else (a step failed for good)."""
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if result.succeeded else EXIT_FAILURE

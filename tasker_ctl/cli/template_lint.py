@@ -1,0 +1,159 @@
+"""``template validate`` and ``template inspect``: lint templates for people and for CI."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from tasker_ctl.cli import console
+from tasker_ctl.errors import EXIT_FAILURE, EXIT_OK, UsageError
+
+if TYPE_CHECKING:
+    from tasker_ctl.template.findings import FileReport, Severity
+
+
+class ReportFormat(StrEnum):
+    """How ``template validate`` prints its findings."""
+
+    TEXT = "text"
+    JSON = "json"
+    GITHUB = "github"
+
+
+class DataFormat(StrEnum):
+    """Output of read-only commands: for people, or for scripts."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
+class MinimumSeverity(StrEnum):
+    """The least severe finding shown."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+_SEVERITY_COLOR = {"error": "\x1b[31m", "warning": "\x1b[33m", "info": "\x1b[2m"}
+
+
+def validate(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Template files, or directories searched for *.yaml and *.yml."),
+    ],
+    output_format: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="text, json, or github annotations.")
+    ] = ReportFormat.TEXT,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail (exit 1) on warnings too.")
+    ] = False,
+    min_severity: Annotated[
+        MinimumSeverity | None,
+        typer.Option(
+            "--min-severity",
+            help="Least severe finding shown [default: warning; info for json].",
+        ),
+    ] = None,
+) -> None:
+    """Lint task templates: structure, DAG rules, schemas. Never imports handler code.
+
+    Exit 0 when no file has an error, 1 when one does (or a warning under --strict), 2 for a
+    path that does not exist.
+    """
+    from tasker_ctl.template.findings import Severity
+    from tasker_ctl.template.output import github_annotations, reports_to_json
+    from tasker_ctl.template.validation import expand_paths, validate_file
+
+    files = expand_paths(paths)
+    if not files:
+        raise UsageError(
+            "no template files (*.yaml, *.yml) under " + ", ".join(str(p) for p in paths),
+            hint="point at template files or a directory that contains them",
+        )
+    reports = [validate_file(path) for path in files]
+    default = (
+        MinimumSeverity.INFO if output_format is ReportFormat.JSON else MinimumSeverity.WARNING
+    )
+    minimum = Severity(min_severity or default)
+    if output_format is ReportFormat.JSON:
+        print(json.dumps(reports_to_json(reports, minimum), indent=2))
+    elif output_format is ReportFormat.GITHUB:
+        for line in github_annotations(reports, minimum):
+            print(line)
+    else:
+        _print_text(reports, minimum)
+    failed = any(not r.valid or (strict and r.count(Severity.WARNING)) for r in reports)
+    raise typer.Exit(EXIT_FAILURE if failed else EXIT_OK)
+
+
+def _print_text(reports: list[FileReport], minimum: Severity) -> None:
+    from tasker_ctl.template.findings import Severity
+    from tasker_ctl.template.output import shown
+
+    color = console.color_enabled(sys.stdout)
+    for report in reports:
+        findings = sorted(shown(report.findings, minimum), key=lambda f: f.line or 0)
+        for finding in findings:
+            place = f"{report.path}:{finding.line}" if finding.line else str(report.path)
+            severity = str(finding.severity)
+            if color:
+                severity = f"{_SEVERITY_COLOR[severity]}{severity}\x1b[0m"
+            print(f"{place}: {severity} {finding.code} {finding.message}")
+        if findings:
+            print()
+    errors = sum(r.count(Severity.ERROR) for r in reports)
+    warnings = sum(r.count(Severity.WARNING) for r in reports)
+    infos = sum(r.count(Severity.INFO) for r in reports)
+    invalid = sum(1 for r in reports if not r.valid)
+    counts = f"{errors} error(s), {warnings} warning(s), {infos} info"
+    hidden = sum(len(r.findings) - len(shown(r.findings, minimum)) for r in reports)
+    if hidden:
+        counts += f"; {hidden} not shown (--min-severity info shows all)"
+    if invalid:
+        print(f"✗ {invalid} of {len(reports)} template file(s) invalid: {counts}")
+    else:
+        console.success(f"{len(reports)} template file(s) valid: {counts}")
+
+
+def inspect(
+    file: Annotated[Path, typer.Argument(help="A task template file.")],
+    output_format: Annotated[
+        DataFormat, typer.Option("--format", "-f", help="text or json.")
+    ] = DataFormat.TEXT,
+) -> None:
+    """Show a template's shape: roots, leaves, execution order, parallel levels, critical path."""
+    from tasker_ctl.template.inspect import inspect_template
+    from tasker_ctl.template.validation import expand_paths, load_template
+
+    expand_paths([file])
+    summary = inspect_template(load_template(file))
+    if output_format is DataFormat.JSON:
+        print(json.dumps(summary, indent=2))
+        return
+    _print_inspection(summary)
+
+
+def _print_inspection(summary: dict[str, Any]) -> None:
+    arrow = " → "
+    print(f"Template: {summary['name']}")
+    print(f"  Namespace: {summary['namespace']}")
+    print(f"  Version: {summary['version']}")
+    if summary["description"]:
+        print(f"  Description: {summary['description']}")
+    print(f"  Steps: {summary['step_count']}")
+    print(f"  Input schema: {'yes' if summary['has_input_schema'] else 'no'}")
+    print(f"  Roots: {', '.join(summary['root_steps'])}")
+    print(f"  Leaves: {', '.join(summary['leaf_steps'])}")
+    print(f"  Execution order: {arrow.join(summary['execution_order'])}")
+    print(f"  Parallel levels: {len(summary['parallel_levels'])}")
+    for number, level in enumerate(summary["parallel_levels"], start=1):
+        print(f"    {number}. {', '.join(level)}")
+    path = summary["critical_path"]
+    print(f"  Critical path: {summary['critical_path_length']} steps: {arrow.join(path)}")

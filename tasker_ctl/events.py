@@ -1,0 +1,131 @@
+"""What the engine tells its observers: typed, frozen events, one per transition.
+
+Observers are plain callables. The :class:`EventBus` shields the run from them: an observer that
+raises is detached and its error kept for the end of the run, so a broken progress display can
+never stop or corrupt a workflow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """A failed attempt's error, as shown to people and scripts."""
+
+    message: str
+    error_type: str | None = None
+    error_code: str | None = None
+    retryable: bool = False
+
+
+@dataclass(frozen=True)
+class StepSnapshot:
+    """Where one step stood when the run started."""
+
+    name: str
+    state: str
+    attempts: int
+    max_attempts: int
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    """The engine took a task: its steps as they stand, and how many are already finished."""
+
+    task_uuid: str
+    name: str
+    namespace: str
+    version: str
+    step_count: int
+    finished_count: int
+    at: str
+    steps: tuple[StepSnapshot, ...] = ()
+
+
+@dataclass(frozen=True)
+class StepTransitioned:
+    """A step changed state (one event per recorded transition)."""
+
+    task_uuid: str
+    step_uuid: str
+    step_name: str
+    from_state: str | None
+    to_state: str
+    event: str
+    attempt: int
+    max_attempts: int
+    at: str
+    error: ErrorInfo | None = None
+    next_retry_at: str | None = None
+    delay_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class StepsCreated:
+    """Steps were added while the task ran (decision branches, batch workers)."""
+
+    task_uuid: str
+    step_names: tuple[str, ...]
+    edges: tuple[tuple[str, str], ...]
+    at: str
+
+
+@dataclass(frozen=True)
+class TaskTransitioned:
+    """The task changed state."""
+
+    task_uuid: str
+    from_state: str | None
+    to_state: str
+    event: str
+    at: str
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    """The engine stopped working on the task, and why."""
+
+    task_uuid: str
+    status: str
+    duration_ms: int
+    completed: int
+    failed: int
+    pending: int
+    interrupted: bool
+    at: str
+
+
+Event = RunStarted | StepTransitioned | StepsCreated | TaskTransitioned | RunFinished
+Observer = Callable[[Event], None]
+
+
+def event_to_json(event: Event) -> dict[str, Any]:
+    """The event as a JSON-ready dict with a ``type`` key (``step_transitioned``, …)."""
+    kind = "".join(f"_{c.lower()}" if c.isupper() else c for c in type(event).__name__)
+    return {"type": kind.lstrip("_"), **dataclasses.asdict(event)}
+
+
+class EventBus:
+    """Delivers events to observers in order; an observer that raises is dropped, not fatal."""
+
+    def __init__(self, observers: list[Observer] | None = None) -> None:
+        self._observers: list[Observer] = list(observers or [])
+        self.failures: list[tuple[Observer, BaseException]] = []
+
+    def subscribe(self, observer: Observer) -> None:
+        """Add an observer; it sees every later event."""
+        self._observers.append(observer)
+
+    def emit(self, event: Event) -> None:
+        """Give ``event`` to every observer still attached."""
+        for observer in list(self._observers):
+            try:
+                observer(event)
+            except Exception as exc:  # an observer must never break the run
+                self._observers.remove(observer)
+                self.failures.append((observer, exc))

@@ -1,0 +1,589 @@
+"""Find the handler behind a template's ``handler.callable`` and run it on a step payload.
+
+Handlers are discovered by importing the packages named with ``--handlers`` or
+``handler-packages`` (each with all its submodules) and registering every ``StepHandler`` subclass
+with a ``handler_name`` and every functional-DSL handler under its name (reference §5.8). A
+callable then resolves to a registered name first, then as an import path: ``pkg.mod.Class``,
+``pkg.mod.function`` or ``pkg.mod:attr``. The current directory is importable.
+
+``ResolvedHandler.invoke(payload)`` builds the ``StepContext`` from the task-sequence-step payload
+(reference §5.3) with whichever ``tasker_core`` is active (tasker-py or tasker-ctl's own), creates
+a new handler instance, calls ``call`` (or ``handler.method``), runs coroutines to completion and
+turns the return value or exception into a ``StepOutcome`` (reference §5.6, §5.9). Discovery and
+resolution take a lock; ``invoke`` shares nothing mutable, so worker threads may call it at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+import pkgutil
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Protocol
+
+from tasker_ctl.errors import NotFoundError, TaskerCtlError
+from tasker_ctl.outcome import (
+    HANDLER_ERROR,
+    INVALID_PAYLOAD,
+    StepOutcome,
+    json_safe_metadata,
+    unserializable_part,
+)
+from tasker_ctl.sdk.classify import classify_exception
+from tasker_ctl.sdk.compat import activate_tasker_core
+from tasker_ctl.suggest import did_you_mean
+
+_BASE_MODULES = frozenset({"tasker_core.step_handler.base", "tasker_ctl.sdk.step_handler.base"})
+EXPLICIT_MAPPING = "explicit_mapping"
+CLASS_LOOKUP = "class_lookup"
+KNOWN_RESOLVERS = (EXPLICIT_MAPPING, CLASS_LOOKUP)
+
+
+class HandlerImportError(TaskerCtlError):
+    """A handler module exists but raised while being imported."""
+
+
+def is_step_handler_class(obj: object) -> bool:
+    """Whether ``obj`` subclasses ``StepHandler`` of tasker-py or of tasker-ctl's SDK."""
+    if not isinstance(obj, type):
+        return False
+    return any(
+        base.__name__ == "StepHandler" and base.__module__ in _BASE_MODULES
+        for base in obj.__mro__[1:]
+    )
+
+
+def _registrable(obj: object) -> type | None:
+    """The handler class ``obj`` stands for in discovery: a named class or a DSL function's."""
+    cls: object = obj
+    if not isinstance(obj, type) and callable(obj):
+        cls = getattr(obj, "_handler_class", None)
+    if not isinstance(cls, type) or not is_step_handler_class(cls) or _is_abstract(cls):
+        return None
+    return cls if getattr(cls, "handler_name", "") else None
+
+
+def _is_abstract(cls: object) -> bool:
+    return bool(getattr(cls, "__abstractmethods__", None))
+
+
+# -- the payload -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HandlerDefinition:
+    """A template's ``handler`` block: what to run, and how."""
+
+    callable: str
+    method: str | None = None
+    resolver: str | None = None
+    initialization: Mapping[str, Any] = field(default_factory=dict)
+
+
+def build_payload(
+    *,
+    task_uuid: str,
+    correlation_id: str,
+    task_name: str,
+    task_version: str,
+    namespace: str,
+    context: Mapping[str, Any],
+    step_uuid: str,
+    step_name: str,
+    template_step_name: str,
+    attempts: int,
+    max_attempts: int,
+    inputs: Mapping[str, Any] | None = None,
+    checkpoint: Mapping[str, Any] | None = None,
+    dependency_results: Mapping[str, tuple[str, Any]] | None = None,
+    handler: HandlerDefinition,
+) -> dict[str, Any]:
+    """The task-sequence-step payload of reference §5.3.
+
+    ``attempts`` counts *previous* attempts. ``dependency_results`` maps every transitive
+    ancestor's name to ``(step_uuid, result)``; each is wrapped as the orchestrator does.
+    """
+    return {
+        "task": {
+            "task": {
+                "task_uuid": task_uuid,
+                "correlation_id": correlation_id,
+                "context": dict(context),
+            },
+            "task_name": task_name,
+            "task_version": task_version,
+            "namespace_name": namespace,
+        },
+        "workflow_step": {
+            "workflow_step_uuid": step_uuid,
+            "task_uuid": task_uuid,
+            "name": step_name,
+            "template_step_name": template_step_name,
+            "attempts": attempts,
+            "max_attempts": max_attempts,
+            "inputs": dict(inputs or {}),
+            "checkpoint": dict(checkpoint) if checkpoint is not None else None,
+        },
+        "dependency_results": {
+            name: {
+                "step_uuid": ancestor_uuid,
+                "success": True,
+                "status": "completed",
+                "result": result,
+                "metadata": {},
+            }
+            for name, (ancestor_uuid, result) in (dependency_results or {}).items()
+        },
+        "step_definition": {
+            "name": template_step_name,
+            "handler": {
+                "callable": handler.callable,
+                "method": handler.method,
+                "resolver": handler.resolver,
+                "initialization": dict(handler.initialization),
+            },
+        },
+    }
+
+
+def build_context(payload: Mapping[str, Any], handler_name: str) -> Any:
+    """A ``StepContext`` of the active ``tasker_core`` for ``payload``.
+
+    Identifiers come from the payload: ``task.task.task_uuid``, ``task.task.correlation_id`` and
+    ``workflow_step.workflow_step_uuid``; they must be UUID strings, as in tasker-py.
+    """
+    activate_tasker_core()
+    types = importlib.import_module("tasker_core.types")
+    task = payload.get("task") or {}
+    inner = task.get("task") or task
+    step = payload.get("workflow_step") or {}
+    event = types.FfiStepEvent(
+        event_id=str(uuid.uuid4()),
+        task_uuid=str(inner.get("task_uuid", "")),
+        step_uuid=str(step.get("workflow_step_uuid", "")),
+        correlation_id=str(inner.get("correlation_id") or inner.get("task_uuid", "")),
+        task_sequence_step=dict(payload),
+    )
+    return types.StepContext.from_ffi_event(event, handler_name)
+
+
+# -- turning what a handler did into an outcome ------------------------------------------------
+
+
+def _looks_like_handler_result(value: object) -> bool:
+    return type(value).__name__ == "StepHandlerResult" and hasattr(value, "is_success")
+
+
+def _from_handler_result(value: Any) -> StepOutcome:
+    metadata = json_safe_metadata(dict(value.metadata or {}))
+    if value.is_success:
+        return _success(value.result if value.result is not None else {}, metadata)
+    error_code = value.error_code or metadata.get("error_code")
+    error_type = value.error_type
+    return StepOutcome.failed(
+        value.error_message or "the handler reported a failure without a message",
+        str(getattr(error_type, "value", error_type) or HANDLER_ERROR),
+        retryable=bool(value.retryable),
+        error_code=str(error_code) if error_code is not None else None,
+        metadata=metadata,
+    )
+
+
+def _success(result: Any, metadata: dict[str, Any] | None = None) -> StepOutcome:
+    if not isinstance(result, dict):
+        return StepOutcome.result_not_serializable(
+            f"result must be a JSON object, not {type(result).__name__}"
+        )
+    problem = unserializable_part(result)
+    if problem is not None:
+        return StepOutcome.result_not_serializable(problem)
+    return StepOutcome.succeeded(result, metadata)
+
+
+def outcome_from_return(value: Any) -> StepOutcome:
+    """Normalise a handler's return value (reference §5.6, generic return wrapping)."""
+    if _looks_like_handler_result(value):
+        return _from_handler_result(value)
+    if isinstance(value, dict):
+        return _success(value)
+    if value is None:
+        return _success({})
+    if hasattr(value, "model_dump"):
+        return _success(value.model_dump(mode="json"))
+    return _success({"result": value})
+
+
+def outcome_from_exception(exc: BaseException) -> StepOutcome:
+    """Classify an exception escaping a handler; ``PermanentError`` is never retried (§5.9)."""
+    failure = classify_exception(exc, trace_all=True)
+    return StepOutcome.failed(
+        failure.message,
+        failure.error_type,
+        retryable=failure.retryable,
+        error_code=failure.error_code,
+        metadata=json_safe_metadata(failure.metadata),
+    )
+
+
+# -- resolved handlers ------------------------------------------------------------------------
+
+
+class StepInvoker(Protocol):
+    """Anything the engine can run a step payload through."""
+
+    callable: str
+
+    @property
+    def ok(self) -> bool: ...
+
+    def invoke(self, payload: Mapping[str, Any]) -> StepOutcome: ...
+
+
+@dataclass(frozen=True)
+class ResolvedHandler:
+    """A handler ready to run: a class (new instance per call) or a plain function."""
+
+    callable: str
+    target: Any
+    handler_name: str
+    is_class: bool
+    method: str | None = None
+    initialization: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """Always true: this handler can run."""
+        return True
+
+    @property
+    def description(self) -> str:
+        """``module.Qualname`` of the handler, for messages."""
+        return f"{self.target.__module__}.{self.target.__qualname__}"
+
+    def invoke(self, payload: Mapping[str, Any]) -> StepOutcome:
+        """Run the handler on ``payload`` (reference §5.3) and return its outcome."""
+        try:
+            context = build_context(payload, self.handler_name)
+        except Exception as exc:
+            return StepOutcome.failed(
+                f"cannot build the step context: {exc}", INVALID_PAYLOAD, retryable=False
+            )
+        if self.is_class:
+            try:
+                handler = self._instantiate()
+            except Exception as exc:
+                return StepOutcome.failed(
+                    f"cannot create handler {self.description}: {type(exc).__name__}: {exc}",
+                    HANDLER_ERROR,
+                    retryable=False,
+                    metadata=json_safe_metadata(classify_exception(exc, trace_all=True).metadata),
+                )
+            entry: Callable[[Any], Any] = getattr(handler, self.method or "call")
+        else:
+            entry = self.target
+        try:
+            value = entry(context)
+            if inspect.isawaitable(value):
+                value = asyncio.run(_await(value))
+        except (Exception, SystemExit) as exc:
+            return outcome_from_exception(exc)
+        return outcome_from_return(value)
+
+    def _instantiate(self) -> Any:
+        try:
+            return self.target()
+        except TypeError:
+            return self.target(config=dict(self.initialization))
+
+
+async def _await(awaitable: Any) -> Any:
+    return await awaitable
+
+
+@dataclass(frozen=True)
+class UnresolvedHandler:
+    """A callable that resolved to nothing: every invocation fails with ``outcome``."""
+
+    callable: str
+    outcome: StepOutcome
+
+    @property
+    def ok(self) -> bool:
+        """Always false: running it fails the step."""
+        return False
+
+    @property
+    def message(self) -> str:
+        """Why the callable did not resolve."""
+        return self.outcome.error_message or ""
+
+    def invoke(self, payload: Mapping[str, Any]) -> StepOutcome:
+        """The resolution failure, for the step being run."""
+        return self.outcome
+
+
+# -- the registry -----------------------------------------------------------------------------
+
+
+class HandlerRegistry:
+    """Handlers by name, filled by ``discover``; resolves ``handler.callable`` strings.
+
+    ``root`` (default: the current directory) is put on ``sys.path`` so project modules import.
+    Creating a registry activates ``tasker_core`` (see ``implementation``).
+    """
+
+    def __init__(self, *, root: Path | None = None) -> None:
+        self._lock = threading.RLock()
+        self._handlers: dict[str, type] = {}
+        self._discovered: list[str] = []
+        self.root = (root or Path.cwd()).resolve()
+        _ensure_importable(self.root)
+        self.implementation = activate_tasker_core()
+
+    @property
+    def discovered_modules(self) -> list[str]:
+        """Modules (and packages) scanned so far, in order."""
+        with self._lock:
+            return list(self._discovered)
+
+    def names(self) -> list[str]:
+        """Registered handler names, sorted."""
+        with self._lock:
+            return sorted(self._handlers)
+
+    def get(self, name: str) -> type | None:
+        """The handler class registered as ``name``."""
+        with self._lock:
+            return self._handlers.get(name)
+
+    def register(self, name: str, handler: type) -> None:
+        """Register a ``StepHandler`` subclass; a second, different class for a name is refused."""
+        if not is_step_handler_class(handler):
+            raise TaskerCtlError(
+                f"cannot register '{name}': {handler!r} is not a StepHandler subclass",
+                hint="subclass tasker_core.StepHandler or decorate a function with @step_handler",
+            )
+        with self._lock:
+            existing = self._handlers.get(name)
+            if existing is not None and existing is not handler:
+                raise TaskerCtlError(
+                    f"handler name '{name}' is defined twice: {_describe(existing)} and "
+                    f"{_describe(handler)}",
+                    hint="give each handler a unique handler_name",
+                )
+            self._handlers[name] = handler
+
+    def discover(self, module_name: str) -> list[str]:
+        """Import ``module_name`` (a package with all its submodules) and register its handlers.
+
+        Returns the names registered. Raises ``NotFoundError`` when the module does not exist and
+        ``HandlerImportError`` naming the module and the exception when it fails to import.
+        """
+        with self._lock:
+            found: list[str] = []
+            for module in self._import_tree(module_name):
+                for obj in list(vars(module).values()):
+                    cls = _registrable(obj)
+                    if cls is not None:
+                        name = str(cls.handler_name)  # type: ignore[attr-defined]
+                        self.register(name, cls)
+                        found.append(name)
+            self._discovered.append(module_name)
+            return sorted(set(found))
+
+    def discover_all(self, module_names: Sequence[str]) -> list[str]:
+        """``discover`` each module in order; returns every name registered."""
+        names: set[str] = set()
+        for module_name in module_names:
+            names.update(self.discover(module_name))
+        return sorted(names)
+
+    def _import_tree(self, module_name: str) -> list[ModuleType]:
+        root = _import_handler_module(module_name)
+        modules = [root]
+        search_path = getattr(root, "__path__", None)
+        if search_path is not None:
+            for info in sorted(
+                pkgutil.walk_packages(search_path, prefix=f"{module_name}.", onerror=_walk_error),
+                key=lambda item: item.name,
+            ):
+                modules.append(_import_handler_module(info.name))
+        return modules
+
+    def resolve(self, definition: HandlerDefinition) -> ResolvedHandler | UnresolvedHandler:
+        """Resolve a handler definition (reference §5.8, with ``method``/``resolver`` honoured)."""
+        callable_name = definition.callable.strip()
+        if not callable_name:
+            return UnresolvedHandler(
+                definition.callable,
+                StepOutcome.handler_not_found("", "handler.callable is empty"),
+            )
+        resolver = definition.resolver
+        if resolver is not None and resolver not in KNOWN_RESOLVERS:
+            detail = (
+                f"unknown resolver '{resolver}'{did_you_mean(resolver, KNOWN_RESOLVERS)} "
+                f"(known: {', '.join(KNOWN_RESOLVERS)})"
+            )
+            return UnresolvedHandler(
+                callable_name, StepOutcome.handler_not_found(callable_name, detail)
+            )
+        with self._lock:
+            tried: list[str] = []
+            target: Any = None
+            registered_name = callable_name
+            if resolver in (None, EXPLICIT_MAPPING):
+                target = self._handlers.get(callable_name)
+                tried.append(self._registry_summary())
+            if target is None and resolver in (None, CLASS_LOOKUP):
+                lookup = _import_path_lookup(callable_name)
+                if isinstance(lookup, UnresolvedHandler):
+                    return lookup
+                target, modules_tried = lookup
+                if modules_tried:
+                    tried.append("modules tried: " + ", ".join(modules_tried))
+                registered_name = ""
+            if target is None:
+                detail = "; ".join(tried) + _suggestion(callable_name, self._handlers)
+                outcome = StepOutcome.handler_not_found(callable_name, detail)
+                return UnresolvedHandler(callable_name, outcome)
+        return _make_resolved(callable_name, target, registered_name, definition)
+
+    def _registry_summary(self) -> str:
+        names = sorted(self._handlers)
+        packages = ", ".join(self._discovered) or "none (use --handlers or handler-packages)"
+        shown = ", ".join(names[:10]) + (f", ... ({len(names)} in all)" if len(names) > 10 else "")
+        registered = f"registered names: {shown}" if names else "no handlers registered"
+        return f"{registered} (packages searched: {packages})"
+
+
+def _suggestion(callable_name: str, handlers: Mapping[str, type]) -> str:
+    hint = did_you_mean(callable_name, list(handlers))
+    return hint if hint else ""
+
+
+def _describe(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _walk_error(name: str) -> None:
+    exc = sys.exc_info()[1]
+    raise _import_failure(name, exc if exc is not None else ImportError(name))
+
+
+def _ensure_importable(root: Path) -> None:
+    entry = str(root)
+    if entry not in sys.path:
+        sys.path.insert(0, entry)
+    importlib.invalidate_caches()
+
+
+def _import_handler_module(module_name: str) -> ModuleType:
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and (
+            module_name == exc.name or module_name.startswith(exc.name + ".")
+        ):
+            raise NotFoundError(
+                f"handler module '{module_name}' not found",
+                hint="check --handlers / handler-packages; modules are imported from the "
+                "current directory and the installed packages",
+            ) from exc
+        raise _import_failure(module_name, exc) from exc
+    except Exception as exc:
+        raise _import_failure(module_name, exc) from exc
+
+
+def _import_failure(module_name: str, exc: BaseException) -> HandlerImportError:
+    return HandlerImportError(
+        f"handler module '{module_name}' failed to import: {type(exc).__name__}: {exc}",
+        hint=f"fix the error in that module (python -c 'import {module_name}' shows the traceback)",
+    )
+
+
+def _import_path_lookup(callable_name: str) -> tuple[Any, list[str]] | UnresolvedHandler:
+    """Import ``pkg.mod:attr`` or the longest importable module prefix of ``pkg.mod.Attr``.
+
+    Returns the target (None when nothing matched) and the modules tried, or an unresolved
+    handler when a module exists but fails to import.
+    """
+    if ":" in callable_name:
+        module_part, _, attr_part = callable_name.partition(":")
+        splits = [(module_part, attr_part)]
+    else:
+        parts = callable_name.split(".")
+        splits = [(".".join(parts[:i]), ".".join(parts[i:])) for i in range(len(parts) - 1, 0, -1)]
+    tried: list[str] = []
+    for module_name, attr_path in splits:
+        if not module_name or not attr_path:
+            continue
+        tried.append(module_name)
+        try:
+            module = _import_handler_module(module_name)
+        except NotFoundError:
+            continue
+        except HandlerImportError as exc:
+            outcome = StepOutcome.handler_not_found(callable_name, exc.message)
+            return UnresolvedHandler(callable_name, outcome)
+        target: Any = module
+        for attr in attr_path.split("."):
+            target = getattr(target, attr, None)
+            if target is None:
+                break
+        if target is not None:
+            return target, tried
+        tried[-1] = f"{module_name} (no attribute '{attr_path}')"
+    return None, tried
+
+
+def _make_resolved(
+    callable_name: str, target: Any, registered_name: str, definition: HandlerDefinition
+) -> ResolvedHandler | UnresolvedHandler:
+    if not isinstance(target, type) and getattr(target, "_handler_class", None) is not None:
+        target = target._handler_class
+    method = definition.method if definition.method not in (None, "", "call") else None
+    initialization = dict(definition.initialization or {})
+    if isinstance(target, type):
+        if not callable(getattr(target, "call", None)) and not is_step_handler_class(target):
+            detail = f"{_describe(target)} is not a StepHandler subclass and has no call() method"
+            return UnresolvedHandler(
+                callable_name, StepOutcome.handler_not_found(callable_name, detail)
+            )
+        if method is not None and not callable(getattr(target, method, None)):
+            return UnresolvedHandler(
+                callable_name, StepOutcome.method_not_found(callable_name, method)
+            )
+        name = registered_name or getattr(target, "handler_name", "") or target.__name__
+        return ResolvedHandler(callable_name, target, name, True, method, initialization)
+    if inspect.isfunction(target) or inspect.isbuiltin(target):
+        if method is not None:
+            return UnresolvedHandler(
+                callable_name, StepOutcome.method_not_found(callable_name, method)
+            )
+        return ResolvedHandler(callable_name, target, target.__name__, False, None, initialization)
+    detail = f"it is a {type(target).__name__}, not a handler class or function"
+    return UnresolvedHandler(callable_name, StepOutcome.handler_not_found(callable_name, detail))
+
+
+__all__ = [
+    "CLASS_LOOKUP",
+    "EXPLICIT_MAPPING",
+    "HandlerDefinition",
+    "HandlerImportError",
+    "HandlerRegistry",
+    "ResolvedHandler",
+    "StepInvoker",
+    "UnresolvedHandler",
+    "build_context",
+    "build_payload",
+    "is_step_handler_class",
+    "outcome_from_exception",
+    "outcome_from_return",
+]

@@ -1,0 +1,120 @@
+"""Task input: reading ``JSON | @FILE | -`` arguments, and checking input against ``input_schema``.
+
+The check uses jsonschema's validator for the schema's declared draft (2020-12 by default) with
+format checks on (email, date-time, uri, …), and reports *every* violation with a JSON path such
+as ``$.customer.email`` or ``$.items[2].sku``.
+
+jsonschema is imported only when a schema must be checked: it costs a noticeable part of a
+command's start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from tasker_ctl.errors import InvalidDataError, UsageError
+
+
+@dataclass(frozen=True)
+class InputViolation:
+    """One way the input breaks the schema: where (a JSON path) and what."""
+
+    path: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        """``{"path", "message"}``."""
+        return {"path": self.path, "message": self.message}
+
+
+class InputValidationError(InvalidDataError):
+    """The task input does not match the template's ``input_schema`` (exit code 65)."""
+
+    def __init__(self, message: str, violations: list[InputViolation], *, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.violations = violations
+
+
+def read_json_argument(raw: str, *, option: str, stdin: IO[str] | None = None) -> Any:
+    """Decode a command-line JSON value given inline, as ``@FILE``, or as ``-`` (stdin)."""
+    if raw == "-":
+        source = "standard input"
+        text = (stdin or sys.stdin).read()
+    elif raw.startswith("@"):
+        path = Path(raw[1:])
+        source = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError as exc:
+            raise UsageError(
+                f"{option}: no such file {path}", hint=f"give {option} @FILE with a JSON file"
+            ) from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"{option}: cannot read {path}: {exc}") from exc
+    else:
+        source = option
+        text = raw
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidDataError(
+            f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            hint=f"{option} takes JSON, @FILE or - (standard input), e.g. {option} '{{\"id\": 1}}'",
+        ) from exc
+
+
+def json_path(parts: Any) -> str:
+    """``$``-rooted JSON path for a sequence of keys and indexes, e.g. ``$.items[2].sku``."""
+    text = "$"
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif isinstance(part, str) and part.isidentifier():
+            text += f".{part}"
+        else:
+            text += f"[{json.dumps(part)}]"
+    return text
+
+
+def check_input(schema: Mapping[str, Any], data: Any) -> list[InputViolation]:
+    """Every violation of ``schema`` by ``data``, sorted by path; empty when the input is valid."""
+    from jsonschema.exceptions import SchemaError
+    from jsonschema.validators import validator_for
+
+    validator_class = validator_for(schema)
+    try:
+        validator_class.check_schema(dict(schema))
+    except SchemaError as exc:
+        raise InvalidDataError(
+            f"the template's input_schema is not a valid JSON Schema: {exc.message}",
+            hint="run `tasker-ctl template validate` on the template file",
+        ) from exc
+    validator = validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
+    violations = [
+        InputViolation(path=json_path(error.absolute_path), message=error.message)
+        for error in validator.iter_errors(data)
+    ]
+    return sorted(violations, key=lambda v: (v.path, v.message))
+
+
+def require_valid_input(schema: Mapping[str, Any] | None, data: Any, *, what: str) -> None:
+    """Raise ``InputValidationError`` listing every violation; no schema means anything goes."""
+    if schema is None:
+        return
+    violations = check_input(schema, data)
+    if not violations:
+        return
+    count = len(violations)
+    lines = [f"the input does not match the input_schema of {what} ({count} problem"]
+    lines[0] += "s):" if count != 1 else "):"
+    lines += [f"  {violation.path}: {violation.message}" for violation in violations]
+    raise InputValidationError(
+        "\n".join(lines),
+        violations,
+        hint="fix the input, or pass --no-validate to store it unchecked",
+    )

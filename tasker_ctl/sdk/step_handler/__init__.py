@@ -1,0 +1,35 @@
+"""Step handler classes and the functional DSL (``tasker_core.step_handler``)."""
+
+from __future__ import annotations
+
+from tasker_ctl.sdk.step_handler import mixins
+from tasker_ctl.sdk.step_handler.base import StepHandler
+from tasker_ctl.sdk.step_handler.decision import DecisionHandler
+from tasker_ctl.sdk.step_handler.functional import (
+    BatchConfig,
+    Decision,
+    FunctionalHandler,
+    HandlerDecorator,
+    batch_analyzer,
+    batch_worker,
+    decision_handler,
+    depends_on,
+    inputs,
+    step_handler,
+)
+
+__all__ = [
+    "BatchConfig",
+    "Decision",
+    "DecisionHandler",
+    "FunctionalHandler",
+    "HandlerDecorator",
+    "StepHandler",
+    "batch_analyzer",
+    "batch_worker",
+    "decision_handler",
+    "depends_on",
+    "inputs",
+    "mixins",
+    "step_handler",
+]

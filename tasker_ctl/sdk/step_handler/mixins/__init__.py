@@ -1,0 +1,7 @@
+"""Handler mixins (``tasker_core.step_handler.mixins``): combine with ``StepHandler``."""
+
+from __future__ import annotations
+
+from tasker_ctl.sdk.step_handler.mixins.decision import DecisionMixin
+
+__all__ = ["DecisionMixin"]

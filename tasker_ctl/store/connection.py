@@ -1,0 +1,138 @@
+"""The SQLite policy in one place: how the store file is opened, locked, and how its errors read.
+
+* Writers open the file in WAL mode with ``synchronous=NORMAL`` (durable against a killed
+  process, which is what a local tool needs), foreign keys on and a busy timeout; every
+  transaction that reads before it writes starts with ``BEGIN IMMEDIATE`` so that waiting for
+  the lock happens up front, inside the timeout (a deferred ``BEGIN`` that later writes fails at
+  once with "database is locked" under WAL).
+* Readers open the file through a ``mode=ro`` URI, so a reading command cannot change it, and
+  never create a store that does not exist.
+* ``sqlite3`` errors become ``StoreBusyError`` (75) or ``StoreUnusableError`` (74) with a hint.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+from tasker_ctl.errors import StoreBusyError, StoreUnusableError, TaskerCtlError
+
+DEFAULT_BUSY_TIMEOUT_MS = 10_000
+
+
+def utc_now() -> str:
+    """The current time as ISO-8601 UTC with milliseconds, e.g. ``2026-03-01T12:00:00.123Z``."""
+    return format_timestamp(datetime.now(UTC))
+
+
+def format_timestamp(moment: datetime) -> str:
+    """``moment`` (aware, or naive meaning UTC) as ISO-8601 UTC with milliseconds and ``Z``."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_timestamp(text: str) -> datetime:
+    """A stored timestamp back as an aware UTC datetime."""
+    return datetime.fromisoformat(text)
+
+
+def connect_for_writing(
+    path: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS
+) -> sqlite3.Connection:
+    """Open (creating if needed) the store for reading and writing, with the WAL policy applied.
+
+    The connection is in autocommit mode: transactions are explicit (see :func:`immediate`).
+    """
+    with translate_errors(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(
+            path,
+            timeout=busy_timeout_ms / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+            if str(mode).lower() != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+        except BaseException:
+            conn.close()
+            raise
+    return conn
+
+
+def connect_for_reading(
+    path: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS
+) -> sqlite3.Connection:
+    """Open an existing store read-only; the caller checks that the file exists first."""
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    with translate_errors(path):
+        conn = sqlite3.connect(
+            uri,
+            uri=True,
+            timeout=busy_timeout_ms / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    return conn
+
+
+@contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction that takes the write lock before its first read."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+@contextmanager
+def translate_errors(path: Path) -> Iterator[None]:
+    """Turn ``sqlite3`` failures into user errors that name the store and suggest a fix."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise store_error(path, exc) from exc
+
+
+def store_error(path: Path, exc: sqlite3.Error) -> TaskerCtlError:
+    """The user-facing error for a ``sqlite3`` failure on the store at ``path``."""
+    text = str(exc)
+    lowered = text.lower()
+    if isinstance(exc, sqlite3.IntegrityError):
+        return TaskerCtlError(
+            f"the store {path} refused a change: {text}",
+            hint="nothing was written; check the names and UUIDs given",
+        )
+    if "locked" in lowered or "busy" in lowered:
+        return StoreBusyError(
+            f"the store {path} is busy: another process held its lock past the timeout",
+            hint="wait for the other tasker-ctl command to finish, then try again",
+        )
+    if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
+        return StoreUnusableError(
+            f"the store {path} is not a usable SQLite database ({text})",
+            hint="point --db at another file, or move this one aside to start a new store",
+        )
+    if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered:
+        return StoreUnusableError(
+            f"cannot open the store {path}: {text}",
+            hint="check that the file and its directory exist and are writable",
+        )
+    return StoreUnusableError(
+        f"the store {path} cannot be used: {text}",
+        hint="point --db at another file, or move this one aside to start a new store",
+    )

@@ -1,0 +1,747 @@
+"""All SQL of tasker-ctl: tasks, steps, edges, transitions and attempt results.
+
+One ``Repository`` wraps one ``sqlite3`` connection. Writes go through :meth:`Repository.write`
+(``BEGIN IMMEDIATE`` … ``COMMIT``; nested calls join the open transaction), and every state change
+is a compare-and-set ``UPDATE … WHERE uuid = ? AND state = ?`` checked by
+:func:`tasker_ctl.states.check_transition` and followed by a transition row. The hot path used by
+the engine (:meth:`Repository.apply`) is plain prepared statements: no ORM, no schema
+introspection, no extra reads when the caller states the expected state.
+
+Calls are serialised with a lock, so worker threads may share one repository; they should still
+leave writing to a single scheduler thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from tasker_ctl.errors import NotFoundError, TaskerCtlError, UsageError
+from tasker_ctl.states import (
+    STEP_MACHINE,
+    TASK_MACHINE,
+    StepEvent,
+    StepState,
+    TaskEvent,
+    TaskState,
+    check_transition,
+)
+from tasker_ctl.store.connection import translate_errors, utc_now
+from tasker_ctl.store.records import (
+    AttemptRecord,
+    EdgeRecord,
+    JsonObject,
+    NewStep,
+    NewTask,
+    StepChange,
+    StepRecord,
+    TaskChange,
+    TaskGraph,
+    TaskRecord,
+    TaskSummary,
+    TransitionRecord,
+)
+
+CREATE_EVENT = "create"
+"""The event recorded for the first transition of a task or step (from nothing to pending)."""
+
+_AMBIGUOUS_SHOWN = 10
+_HEX = frozenset("0123456789abcdef-")
+_FINISHED_STEP_STATES = (
+    StepState.COMPLETE,
+    StepState.RESOLVED_MANUALLY,
+    StepState.CANCELLED,
+    StepState.ERROR,
+)
+_FINISHED_TASK_STATES = (
+    TaskState.COMPLETE,
+    TaskState.RESOLVED_MANUALLY,
+    TaskState.CANCELLED,
+    TaskState.ERROR,
+)
+
+
+class TransitionConflictError(TaskerCtlError):
+    """A compare-and-set update found the row in another state: someone else moved it."""
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return str(value)
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON for a column; dates become ISO strings, unknown objects their ``str``."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_json_default)
+
+
+def _loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+_TASK_COLUMNS = (
+    "uuid, namespace, name, version, template_id, template_path, state, input, initiator, "
+    "reason, source_system, correlation_id, environment, created_at, updated_at, completed_at"
+)
+_STEP_COLUMNS = (
+    "uuid, task_uuid, position, name, template_step_name, step_type, handler, retry, "
+    "timeout_seconds, inputs, checkpoint, state, attempts, max_attempts, retryable, "
+    "next_retry_at, backoff_ms, created_at, updated_at, started_at, completed_at, result, error"
+)
+
+
+def _task_from_row(row: tuple[Any, ...]) -> TaskRecord:
+    return TaskRecord(
+        uuid=row[0],
+        namespace=row[1],
+        name=row[2],
+        version=row[3],
+        template_id=row[4],
+        template_path=row[5],
+        state=TaskState.parse(row[6]),
+        input=_loads(row[7]),
+        initiator=row[8],
+        reason=row[9],
+        source_system=row[10],
+        correlation_id=row[11],
+        environment=row[12],
+        created_at=row[13],
+        updated_at=row[14],
+        completed_at=row[15],
+    )
+
+
+def _step_from_row(row: tuple[Any, ...]) -> StepRecord:
+    return StepRecord(
+        uuid=row[0],
+        task_uuid=row[1],
+        position=row[2],
+        name=row[3],
+        template_step_name=row[4],
+        step_type=row[5],
+        handler=json.loads(row[6]),
+        retry=json.loads(row[7]),
+        timeout_seconds=row[8],
+        inputs=_loads(row[9]),
+        checkpoint=_loads(row[10]),
+        state=StepState(row[11]),
+        attempts=row[12],
+        max_attempts=row[13],
+        retryable=bool(row[14]),
+        next_retry_at=row[15],
+        backoff_ms=row[16],
+        created_at=row[17],
+        updated_at=row[18],
+        started_at=row[19],
+        completed_at=row[20],
+        result=_loads(row[21]),
+        error=_loads(row[22]),
+    )
+
+
+@lru_cache(maxsize=64)
+def _step_update_sql(event: str, to_state: str, outcome: str | None) -> str:
+    """The compare-and-set UPDATE for one kind of step transition (built once per kind).
+
+    Parameters, in order: to_state, now, [next_retry_at, backoff_ms], [result / error], uuid,
+    expected state. ``outcome`` is None, ``"success"`` or ``"failure"``.
+    """
+    sets = ["state = ?", "updated_at = ?"]
+    if event == StepEvent.START:
+        sets += ["attempts = attempts + 1", "started_at = updated_at"]
+        sets += ["next_retry_at = NULL", "backoff_ms = NULL", "completed_at = NULL"]
+    elif event == StepEvent.RESET_FOR_RETRY:
+        sets += ["attempts = 0", "checkpoint = NULL", "next_retry_at = NULL", "backoff_ms = NULL"]
+        sets += ["completed_at = NULL"]
+    elif event == StepEvent.RETRY:
+        sets += ["next_retry_at = NULL", "completed_at = NULL"]
+    if event == StepEvent.WAIT_FOR_RETRY:
+        sets += ["next_retry_at = ?", "backoff_ms = ?"]
+    if to_state in _FINISHED_STEP_STATES:
+        sets.append("completed_at = updated_at")
+    if outcome == "success":
+        sets += ["result = ?", "error = NULL"]
+    elif outcome == "failure":
+        sets += ["result = COALESCE(?, result)", "error = ?"]
+    return (
+        f"UPDATE steps SET {', '.join(sets)} WHERE uuid = ? AND state = ? "
+        "RETURNING task_uuid, attempts"
+    )
+
+
+@lru_cache(maxsize=32)
+def _task_update_sql(to_state: str, event: str) -> str:
+    sets = ["state = ?", "updated_at = ?"]
+    if to_state in _FINISHED_TASK_STATES:
+        sets.append("completed_at = updated_at")
+    elif event == TaskEvent.RESET:
+        sets.append("completed_at = NULL")
+    return f"UPDATE tasks SET {', '.join(sets)} WHERE uuid = ? AND state = ?"
+
+
+_INSERT_STEP_TRANSITION = (
+    "INSERT INTO step_transitions (task_uuid, step_uuid, from_state, to_state, event, attempt, "
+    "created_at, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_TASK_TRANSITION = (
+    "INSERT INTO task_transitions (task_uuid, from_state, to_state, event, created_at, metadata) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+_INSERT_RESULT = (
+    "INSERT INTO step_results (task_uuid, step_uuid, attempt, success, result, error, metadata, "
+    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+class Repository:
+    """The store: typed reads, and writes that check and record every state transition."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, *, writable: bool) -> None:
+        self.conn = conn
+        self.path = path
+        self.writable = writable
+        self._lock = threading.RLock()
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connection (a WAL checkpoint happens when the last writer closes)."""
+        with self._lock:
+            self.conn.close()
+
+    def __enter__(self) -> Repository:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, started with ``BEGIN IMMEDIATE``; nested calls join it."""
+        with self._lock:
+            if self.conn.in_transaction:
+                yield self.conn
+                return
+            with translate_errors(self.path):
+                self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self.conn
+                except BaseException:
+                    if self.conn.in_transaction:
+                        self.conn.execute("ROLLBACK")
+                    raise
+                self.conn.execute("COMMIT")
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, translate_errors(self.path):
+            yield self.conn
+
+    # --- creating tasks and steps --------------------------------------------------------------
+
+    def create_task(
+        self,
+        task: NewTask,
+        steps: Sequence[NewStep],
+        edges: Iterable[tuple[str, str]],
+    ) -> TaskRecord:
+        """Store the template snapshot, the task, its steps and edges in one transaction.
+
+        ``edges`` are ``(from step name, to step name)`` pairs among ``steps``.
+        """
+        now = utc_now()
+        snapshot_json = dumps(task.snapshot)
+        content_hash = hashlib.sha256(snapshot_json.encode("utf-8")).hexdigest()
+        with self.write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO template_snapshots (content_hash, namespace, name, version, "
+                "snapshot, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (content_hash, task.namespace, task.name, task.version, snapshot_json, now),
+            )
+            template_id = conn.execute(
+                "SELECT id FROM template_snapshots WHERE content_hash = ?", (content_hash,)
+            ).fetchone()[0]
+            conn.execute(
+                f"INSERT INTO tasks ({_TASK_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+                (
+                    task.uuid,
+                    task.namespace,
+                    task.name,
+                    task.version,
+                    template_id,
+                    task.template_path,
+                    TaskState.PENDING,
+                    dumps(task.input),
+                    task.initiator,
+                    task.reason,
+                    task.source_system,
+                    task.correlation_id,
+                    task.environment,
+                    now,
+                    now,
+                ),
+            )
+            conn.execute(
+                _INSERT_TASK_TRANSITION,
+                (task.uuid, None, TaskState.PENDING, CREATE_EVENT, now, None),
+            )
+            self._insert_steps(conn, task.uuid, steps, edges, now, first_position=0)
+        created = self.get_task(task.uuid)
+        assert created is not None
+        return created
+
+    def add_steps(
+        self,
+        task_uuid: str,
+        steps: Sequence[NewStep],
+        edges: Iterable[tuple[str, str]],
+    ) -> list[StepRecord]:
+        """Create steps later in a task's life (decision branches, batch workers) atomically.
+
+        ``edges`` are ``(from step name, to step name)`` pairs; a name may be a step created here
+        or one the task already has. Joins the caller's transaction when one is open.
+        """
+        now = utc_now()
+        with self.write() as conn:
+            position = conn.execute(
+                "SELECT COALESCE(MAX(position) + 1, 0) FROM steps WHERE task_uuid = ?",
+                (task_uuid,),
+            ).fetchone()[0]
+            self._insert_steps(conn, task_uuid, steps, edges, now, first_position=position)
+            placeholders = ", ".join("?" for _ in steps)
+            rows = conn.execute(
+                f"SELECT {_STEP_COLUMNS} FROM steps WHERE uuid IN ({placeholders}) "
+                "ORDER BY position",
+                [step.uuid for step in steps],
+            ).fetchall()
+        return [_step_from_row(row) for row in rows]
+
+    def _insert_steps(
+        self,
+        conn: sqlite3.Connection,
+        task_uuid: str,
+        steps: Sequence[NewStep],
+        edges: Iterable[tuple[str, str]],
+        now: str,
+        *,
+        first_position: int,
+    ) -> None:
+        conn.executemany(
+            f"INSERT INTO steps ({_STEP_COLUMNS}) VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, 0, ?, ?, NULL, NULL, ?, ?, NULL, NULL, "
+            "NULL, NULL)",
+            [
+                (
+                    step.uuid,
+                    task_uuid,
+                    first_position + index,
+                    step.name,
+                    step.template_step_name,
+                    step.step_type,
+                    dumps(step.handler),
+                    dumps(step.retry),
+                    step.timeout_seconds,
+                    None if step.inputs is None else dumps(step.inputs),
+                    StepState.PENDING,
+                    step.max_attempts,
+                    int(step.retryable),
+                    now,
+                    now,
+                )
+                for index, step in enumerate(steps)
+            ],
+        )
+        conn.executemany(
+            _INSERT_STEP_TRANSITION,
+            [
+                (task_uuid, step.uuid, None, StepState.PENDING, CREATE_EVENT, 0, now, None)
+                for step in steps
+            ],
+        )
+        uuids = {step.name: step.uuid for step in steps}
+        pairs = list(edges)
+        missing = {name for pair in pairs for name in pair if name not in uuids}
+        if missing:
+            placeholders = ", ".join("?" for _ in missing)
+            for name, step_uuid in conn.execute(
+                f"SELECT name, uuid FROM steps WHERE task_uuid = ? AND name IN ({placeholders})",
+                [task_uuid, *missing],
+            ).fetchall():
+                uuids[name] = step_uuid
+            unknown = sorted(missing - uuids.keys())
+            if unknown:
+                raise NotFoundError(
+                    f"task {task_uuid}: cannot link steps that do not exist: {', '.join(unknown)}"
+                )
+        conn.executemany(
+            "INSERT INTO step_edges (task_uuid, from_step_uuid, to_step_uuid) VALUES (?, ?, ?)",
+            [(task_uuid, uuids[source], uuids[target]) for source, target in pairs],
+        )
+
+    # --- transitions ---------------------------------------------------------------------------
+
+    def apply(
+        self,
+        step_changes: Sequence[StepChange] = (),
+        task_changes: Sequence[TaskChange] = (),
+    ) -> None:
+        """Apply step then task transitions atomically: all of them, or none.
+
+        Raises ``InvalidTransitionError`` for a move the state machine forbids and
+        ``TransitionConflictError`` when a row is no longer in the expected state.
+        """
+        now = utc_now()
+        with self.write() as conn:
+            for step_change in step_changes:
+                self._apply_step_change(conn, step_change, now)
+            for task_change in task_changes:
+                self._apply_task_change(conn, task_change, now)
+
+    def transition_step(self, change: StepChange) -> None:
+        """Apply one step transition in its own short transaction."""
+        self.apply(step_changes=(change,))
+
+    def transition_task(self, change: TaskChange) -> None:
+        """Apply one task transition in its own short transaction."""
+        self.apply(task_changes=(change,))
+
+    def _apply_step_change(self, conn: sqlite3.Connection, change: StepChange, now: str) -> None:
+        from_state = change.expected_state
+        if from_state is None:
+            row = conn.execute("SELECT state FROM steps WHERE uuid = ?", (change.step_uuid,))
+            found = row.fetchone()
+            if found is None:
+                raise NotFoundError(f"no step {change.step_uuid} in the store {self.path}")
+            from_state = found[0]
+        to_state = check_transition(STEP_MACHINE, from_state, change.event)
+        outcome = change.outcome
+        kind = None if outcome is None else ("success" if outcome.success else "failure")
+        params: list[Any] = [to_state, now]
+        if change.event == StepEvent.WAIT_FOR_RETRY:
+            params += [change.next_retry_at, change.backoff_ms]
+        if outcome is not None:
+            result_json = None if outcome.result is None else dumps(outcome.result)
+            error_json = None if outcome.error is None else dumps(outcome.error)
+            params += [result_json, error_json] if kind == "failure" else [result_json]
+        params += [change.step_uuid, from_state]
+        returned = conn.execute(_step_update_sql(change.event, to_state, kind), params).fetchone()
+        if returned is None:
+            raise self._step_conflict(conn, change, from_state)
+        task_uuid, attempts = returned
+        metadata = None if change.metadata is None else dumps(change.metadata)
+        conn.execute(
+            _INSERT_STEP_TRANSITION,
+            (
+                task_uuid,
+                change.step_uuid,
+                from_state,
+                to_state,
+                change.event,
+                attempts,
+                now,
+                metadata,
+            ),
+        )
+        if outcome is not None:
+            conn.execute(
+                _INSERT_RESULT,
+                (
+                    task_uuid,
+                    change.step_uuid,
+                    attempts,
+                    int(outcome.success),
+                    None if outcome.result is None else dumps(outcome.result),
+                    None if outcome.error is None else dumps(outcome.error),
+                    None if outcome.metadata is None else dumps(outcome.metadata),
+                    now,
+                ),
+            )
+
+    def _step_conflict(
+        self, conn: sqlite3.Connection, change: StepChange, expected: str
+    ) -> TaskerCtlError:
+        found = conn.execute("SELECT state FROM steps WHERE uuid = ?", (change.step_uuid,))
+        row = found.fetchone()
+        if row is None:
+            return NotFoundError(f"no step {change.step_uuid} in the store {self.path}")
+        return TransitionConflictError(
+            f"step {change.step_uuid} is {row[0]}, not {expected}: "
+            "another process changed it meanwhile",
+            hint="look at it again with `tasker-ctl task step`, then retry the command",
+        )
+
+    def _apply_task_change(self, conn: sqlite3.Connection, change: TaskChange, now: str) -> None:
+        from_state = change.expected_state
+        if from_state is None:
+            found = conn.execute(
+                "SELECT state FROM tasks WHERE uuid = ?", (change.task_uuid,)
+            ).fetchone()
+            if found is None:
+                raise NotFoundError(f"no task {change.task_uuid} in the store {self.path}")
+            from_state = str(TaskState.parse(found[0]))
+        to_state = check_transition(TASK_MACHINE, from_state, change.event)
+        cursor = conn.execute(
+            _task_update_sql(to_state, change.event),
+            (to_state, now, change.task_uuid, from_state),
+        )
+        if cursor.rowcount != 1:
+            raise TransitionConflictError(
+                f"task {change.task_uuid} is no longer {from_state}: "
+                "another process changed it meanwhile",
+                hint="look at it again with `tasker-ctl task status`, then retry the command",
+            )
+        metadata = None if change.metadata is None else dumps(change.metadata)
+        conn.execute(
+            _INSERT_TASK_TRANSITION,
+            (change.task_uuid, from_state, to_state, change.event, now, metadata),
+        )
+
+    def save_checkpoint(self, step_uuid: str, checkpoint: JsonObject | None) -> None:
+        """Store a step's checkpoint (a yield is neither an attempt nor a state change)."""
+        with self.write() as conn:
+            conn.execute(
+                "UPDATE steps SET checkpoint = ?, updated_at = ? WHERE uuid = ?",
+                (None if checkpoint is None else dumps(checkpoint), utc_now(), step_uuid),
+            )
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def get_task(self, task_uuid: str) -> TaskRecord | None:
+        """The task with exactly this UUID, or None."""
+        with self._reading() as conn:
+            row = conn.execute(
+                f"SELECT {_TASK_COLUMNS} FROM tasks WHERE uuid = ?", (task_uuid,)
+            ).fetchone()
+        return None if row is None else _task_from_row(row)
+
+    def resolve_task_uuid(self, reference: str) -> str:
+        """The UUID of the task that ``reference`` (a full UUID or a unique prefix) names."""
+        prefix = reference.strip().lower()
+        if not prefix or not set(prefix) <= _HEX:
+            raise NotFoundError(
+                f"no task '{reference}': a task is named by its UUID or a prefix of it",
+                hint="list tasks with `tasker-ctl task list`",
+            )
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT uuid, namespace, name, created_at FROM tasks "
+                "WHERE uuid >= ? AND uuid < ? ORDER BY created_at LIMIT ?",
+                (prefix, prefix + "~", _AMBIGUOUS_SHOWN + 1),
+            ).fetchall()
+        if not rows:
+            raise NotFoundError(
+                f"no task '{reference}' in the store {self.path}",
+                hint="list tasks with `tasker-ctl task list`",
+            )
+        if len(rows) > 1 and rows[0][0] != prefix:
+            shown = [
+                f"{uuid} ({namespace}/{name}, {created})"
+                for uuid, namespace, name, created in rows[:_AMBIGUOUS_SHOWN]
+            ]
+            more = " …" if len(rows) > _AMBIGUOUS_SHOWN else ""
+            raise UsageError(
+                f"task prefix '{reference}' is ambiguous: it matches {'; '.join(shown)}{more}",
+                hint="give more characters of the task UUID",
+            )
+        return str(rows[0][0])
+
+    def list_tasks(
+        self,
+        *,
+        namespace: str | None = None,
+        state: str | None = None,
+        limit: int = 20,
+    ) -> list[TaskSummary]:
+        """The newest tasks first, optionally filtered, each with its step counts per state."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if namespace is not None:
+            clauses.append("namespace = ?")
+            params.append(namespace)
+        if state is not None:
+            clauses.append("state = ?")
+            params.append(state)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._reading() as conn:
+            rows = conn.execute(
+                f"SELECT {_TASK_COLUMNS} FROM tasks {where} "
+                "ORDER BY created_at DESC, rowid DESC LIMIT ?",
+                [*params, limit],
+            ).fetchall()
+            tasks = [_task_from_row(row) for row in rows]
+            counts: dict[str, dict[str, int]] = {task.uuid: {} for task in tasks}
+            if tasks:
+                placeholders = ", ".join("?" for _ in tasks)
+                for task_uuid, step_state, count in conn.execute(
+                    "SELECT task_uuid, state, COUNT(*) FROM steps "
+                    f"WHERE task_uuid IN ({placeholders}) GROUP BY task_uuid, state",
+                    [task.uuid for task in tasks],
+                ):
+                    counts[task_uuid][step_state] = count
+        return [TaskSummary(task=task, step_counts=counts[task.uuid]) for task in tasks]
+
+    def count_tasks(self, *, namespace: str | None = None, state: str | None = None) -> int:
+        """How many tasks match the filters of :meth:`list_tasks`."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if namespace is not None:
+            clauses.append("namespace = ?")
+            params.append(namespace)
+        if state is not None:
+            clauses.append("state = ?")
+            params.append(state)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._reading() as conn:
+            return int(conn.execute(f"SELECT COUNT(*) FROM tasks {where}", params).fetchone()[0])
+
+    def load_steps(self, task_uuid: str) -> list[StepRecord]:
+        """Every step of a task, in creation order."""
+        with self._reading() as conn:
+            rows = conn.execute(
+                f"SELECT {_STEP_COLUMNS} FROM steps WHERE task_uuid = ? ORDER BY position",
+                (task_uuid,),
+            ).fetchall()
+        return [_step_from_row(row) for row in rows]
+
+    def get_step(self, step_uuid: str) -> StepRecord | None:
+        """One step by UUID, or None."""
+        with self._reading() as conn:
+            row = conn.execute(
+                f"SELECT {_STEP_COLUMNS} FROM steps WHERE uuid = ?", (step_uuid,)
+            ).fetchone()
+        return None if row is None else _step_from_row(row)
+
+    def load_edges(self, task_uuid: str) -> list[EdgeRecord]:
+        """Every dependency edge of a task, in creation order."""
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT from_step_uuid, to_step_uuid FROM step_edges WHERE task_uuid = ? "
+                "ORDER BY rowid",
+                (task_uuid,),
+            ).fetchall()
+        return [EdgeRecord(from_step_uuid=row[0], to_step_uuid=row[1]) for row in rows]
+
+    def load_graph(self, task_uuid: str) -> TaskGraph:
+        """The task, its steps and its edges, read in one transaction (a consistent snapshot)."""
+        with self._lock:
+            own_transaction = not self.conn.in_transaction
+            if own_transaction:
+                with translate_errors(self.path):
+                    self.conn.execute("BEGIN")
+            try:
+                task = self.get_task(task_uuid)
+                if task is None:
+                    raise NotFoundError(f"no task {task_uuid} in the store {self.path}")
+                steps = self.load_steps(task_uuid)
+                edges = self.load_edges(task_uuid)
+            finally:
+                if own_transaction and self.conn.in_transaction:
+                    self.conn.execute("COMMIT")
+        return TaskGraph(task=task, steps=tuple(steps), edges=tuple(edges))
+
+    def load_template_snapshot(self, task_uuid: str) -> JsonObject:
+        """The template snapshot a task was created from."""
+        with self._reading() as conn:
+            row = conn.execute(
+                "SELECT s.snapshot FROM tasks t JOIN template_snapshots s ON s.id = t.template_id "
+                "WHERE t.uuid = ?",
+                (task_uuid,),
+            ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no task {task_uuid} in the store {self.path}")
+        snapshot: JsonObject = json.loads(row[0])
+        return snapshot
+
+    def load_transitions(
+        self, task_uuid: str, *, step_uuid: str | None = None
+    ) -> list[TransitionRecord]:
+        """The audit trail, oldest first: task and step transitions, or one step's only."""
+        with self._reading() as conn:
+            step_rows = conn.execute(
+                "SELECT id, task_uuid, step_uuid, from_state, to_state, event, attempt, "
+                "created_at, metadata FROM step_transitions WHERE task_uuid = ? "
+                + ("AND step_uuid = ? " if step_uuid else "")
+                + "ORDER BY id",
+                (task_uuid, step_uuid) if step_uuid else (task_uuid,),
+            ).fetchall()
+            task_rows = (
+                []
+                if step_uuid
+                else conn.execute(
+                    "SELECT id, task_uuid, NULL, from_state, to_state, event, NULL, created_at, "
+                    "metadata FROM task_transitions WHERE task_uuid = ? ORDER BY id",
+                    (task_uuid,),
+                ).fetchall()
+            )
+        records = [
+            TransitionRecord(
+                id=row[0],
+                task_uuid=row[1],
+                step_uuid=row[2],
+                from_state=row[3],
+                to_state=row[4],
+                event=row[5],
+                attempt=row[6],
+                created_at=row[7],
+                metadata=_loads(row[8]) or {},
+            )
+            for row in [*task_rows, *step_rows]
+        ]
+        # Task and step rows live in two tables; time orders them, a step row first on a tie
+        # because a step change is what moves its task.
+        records.sort(key=lambda r: (r.created_at, r.step_uuid is None, r.id))
+        return records
+
+    def load_attempts(self, step_uuid: str) -> list[AttemptRecord]:
+        """Every recorded attempt result of a step, oldest first."""
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT id, task_uuid, step_uuid, attempt, success, result, error, metadata, "
+                "created_at FROM step_results "
+                "WHERE task_uuid = (SELECT task_uuid FROM steps WHERE uuid = ?) AND step_uuid = ? "
+                "ORDER BY id",
+                (step_uuid, step_uuid),
+            ).fetchall()
+        return [
+            AttemptRecord(
+                id=row[0],
+                task_uuid=row[1],
+                step_uuid=row[2],
+                attempt=row[3],
+                success=bool(row[4]),
+                result=_loads(row[5]),
+                error=_loads(row[6]),
+                metadata=_loads(row[7]),
+                created_at=row[8],
+            )
+            for row in rows
+        ]
+
+    def table_counts(self) -> dict[str, int]:
+        """Rows per table (for diagnostics and tests)."""
+        tables = (
+            "template_snapshots",
+            "tasks",
+            "steps",
+            "step_edges",
+            "task_transitions",
+            "step_transitions",
+            "step_results",
+        )
+        with self._reading() as conn:
+            return {
+                table: int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+                for table in tables
+            }

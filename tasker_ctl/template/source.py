@@ -1,0 +1,202 @@
+"""Reading YAML safely while remembering where every element came from.
+
+PyYAML composes the document into a node graph (safe tags only, C parser when available); this
+module turns that graph into plain Python values and records the line of every key and value,
+so that findings can say ``file:line``. Nothing is expanded before it is measured: a document
+whose aliases would expand to more than :data:`MAX_EXPANDED_NODES` nodes, a file larger than
+:data:`MAX_FILE_BYTES`, and nesting deeper than :data:`MAX_DEPTH` are refused up front.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+MAX_EXPANDED_NODES = 2_000_000
+MAX_DEPTH = 200
+
+JsonPath = tuple[str | int, ...]
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class SourceError(Exception):
+    """The file cannot be read as one YAML document; ``line`` is 1-based when known."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+@dataclass
+class SourceDocument:
+    """A YAML document as plain values plus the line of each element, by JSON path."""
+
+    path: Path
+    data: Any
+    value_lines: dict[JsonPath, int] = field(default_factory=dict)
+    key_lines: dict[JsonPath, int] = field(default_factory=dict)
+
+    def line_of(self, path: JsonPath) -> int | None:
+        """Line of the element at ``path``, or of its nearest ancestor that has one."""
+        for end in range(len(path), -1, -1):
+            line = self.value_lines.get(path[:end])
+            if line is not None:
+                return line
+        return None
+
+    def key_line_of(self, path: JsonPath) -> int | None:
+        """Line of the key that holds ``path`` (falls back to :meth:`line_of`)."""
+        return self.key_lines.get(path) or self.line_of(path)
+
+
+def read_source(path: Path) -> SourceDocument:
+    """Read ``path`` as a single YAML document; raise :class:`SourceError` when it cannot be."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise SourceError(
+                f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit for a template"
+            )
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"file is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except OSError as exc:
+        raise SourceError(f"cannot read file: {exc.strerror or exc}") from exc
+    return parse_source(text, path)
+
+
+def parse_source(text: str, path: Path) -> SourceDocument:
+    """Parse YAML ``text`` (already read from ``path``) into a :class:`SourceDocument`."""
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        if "another document" in problem:
+            problem = "the file holds more than one document; a template is a single document"
+        raise SourceError(f"invalid YAML: {problem}", line) from exc
+    except yaml.YAMLError as exc:
+        raise SourceError(f"invalid YAML: {exc}") from exc
+    if root is None:
+        raise SourceError("file is empty: a template needs at least name, namespace_name, version")
+    expanded = _expanded_size(root)
+    if expanded > MAX_EXPANDED_NODES:
+        raise SourceError(
+            f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes "
+            "(an alias bomb?); refusing to load it",
+            root.start_mark.line + 1,
+        )
+    document = SourceDocument(path=path, data=None)
+    document.data = _Builder(document).build(root, (), 0)
+    return document
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many nodes the document would have with every alias expanded, without expanding."""
+    sizes: dict[int, int] = {}
+    in_progress: set[int] = set()
+
+    def size(node: yaml.Node, depth: int) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        if depth > MAX_DEPTH:
+            raise SourceError(f"nesting deeper than {MAX_DEPTH} levels", node.start_mark.line + 1)
+        if id(node) in in_progress:
+            raise SourceError("a YAML alias refers to itself", node.start_mark.line + 1)
+        in_progress.add(id(node))
+        total = 1
+        for child in _children(node):
+            total += size(child, depth + 1)
+            if total > MAX_EXPANDED_NODES:
+                break
+        in_progress.discard(id(node))
+        sizes[id(node)] = total
+        return total
+
+    return size(root, 0)
+
+
+def _children(node: yaml.Node) -> Iterator[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        yield from node.value
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            yield key
+            yield value
+
+
+class _Builder:
+    """Turns composed nodes into plain values, recording lines as it goes."""
+
+    def __init__(self, document: SourceDocument):
+        self._document = document
+        self._scalars = yaml.SafeLoader("")
+
+    def build(self, node: yaml.Node, path: JsonPath, depth: int) -> Any:
+        self._document.value_lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_TAGS:
+            raise SourceError(
+                f"unsupported YAML tag '{node.tag}': templates hold plain data only",
+                node.start_mark.line + 1,
+            )
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        return self._scalar(node)
+
+    def _mapping(self, node: yaml.MappingNode, path: JsonPath, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        merged: dict[str, Any] = {}
+        first_seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                merged.update(self._merge_sources(value_node, path, depth))
+                continue
+            key = self._key(key_node)
+            line = key_node.start_mark.line + 1
+            if key in first_seen:
+                raise SourceError(
+                    f"duplicate key '{key}' (first given at line {first_seen[key]})", line
+                )
+            first_seen[key] = line
+            self._document.key_lines[(*path, key)] = line
+            result[key] = self.build(value_node, (*path, key), depth + 1)
+        return {**merged, **result} if merged else result
+
+    def _merge_sources(self, node: yaml.Node, path: JsonPath, depth: int) -> dict[str, Any]:
+        sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        merged: dict[str, Any] = {}
+        for source in reversed(sources):
+            if not isinstance(source, yaml.MappingNode):
+                raise SourceError("'<<' merges only mappings", source.start_mark.line + 1)
+            merged.update(self._mapping(source, path, depth + 1))
+        return merged
+
+    def _key(self, node: yaml.Node) -> str:
+        if not isinstance(node, yaml.ScalarNode):
+            raise SourceError("mapping keys must be plain text", node.start_mark.line + 1)
+        return str(node.value)
+
+    def _scalar(self, node: yaml.Node) -> Any:
+        try:
+            value = self._scalars.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            message = f"unsupported YAML tag '{node.tag}': templates hold plain data only"
+            if not isinstance(exc, yaml.constructor.ConstructorError):
+                message = f"invalid YAML value: {str(exc).splitlines()[0]}"
+            raise SourceError(message, node.start_mark.line + 1) from exc
+        # Keep values JSON-compatible: timestamps become ISO 8601 text.
+        return value.isoformat() if isinstance(value, date) else value

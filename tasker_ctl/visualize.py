@@ -1,0 +1,184 @@
+"""Templates drawn as text diagrams: Mermaid (Tasker's current generator), markdown, Graphviz dot.
+
+The Mermaid graph and the markdown document reproduce the output of Tasker's current
+``template visualize`` (reference §7.2–7.3) byte for byte, so diagrams diff cleanly against it;
+the one deliberate difference is that ``"`` in a label is escaped as ``#quot;``, which keeps the
+diagram valid where Tasker's would not be.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from tasker_ctl.template import graph
+from tasker_ctl.template.models import Backoff, StepDefinition, StepType, TaskTemplate
+
+CLASS_DEFINITIONS = (
+    "classDef completed fill:#d4edda,stroke:#28a745",
+    "classDef in_progress fill:#cce5ff,stroke:#007bff",
+    "classDef pending fill:#e2e3e5,stroke:#6c757d",
+    "classDef error fill:#f8d7da,stroke:#dc3545",
+    "classDef retrying fill:#fff3cd,stroke:#ffc107",
+    "classDef annotated fill:#fff3cd,stroke:#ffc107",
+    "classDef untraversed fill:#f8f9fa,stroke:#dee2e6,stroke-dasharray:5",
+    "classDef default fill:#ffffff,stroke:#333333",
+)
+_INDENT = "    "
+_NONE = "—"
+_TYPE_LABELS = {
+    StepType.STANDARD: "Standard",
+    StepType.DECISION: "Decision",
+    StepType.DEFERRED_CONVERGENCE: "DeferredConvergence",
+    StepType.BATCHABLE: "Batchable",
+    StepType.BATCH_WORKER: "BatchWorker",
+}
+
+
+@dataclass(frozen=True)
+class Node:
+    """One box of a Mermaid graph."""
+
+    id: str
+    label: str
+    step_type: StepType
+    css_class: str
+
+
+@dataclass(frozen=True)
+class Edge:
+    """``source --> target``; dashed edges use ``-.->``."""
+
+    source: str
+    target: str
+    dashed: bool = False
+
+
+@dataclass(frozen=True)
+class Visualization:
+    """A rendered diagram and the warnings found while making it (for stderr)."""
+
+    text: str
+    warnings: tuple[str, ...] = ()
+
+
+def mermaid_shape(node: Node) -> str:
+    """``id["label"]`` and friends: the node shape of its step type."""
+    label = node.label.replace('"', "#quot;")
+    if node.step_type is StepType.DECISION:
+        return f'{node.id}{{"{label}"}}'
+    if node.step_type in (StepType.BATCHABLE, StepType.DEFERRED_CONVERGENCE):
+        return f'{node.id}[/"{label}"/]'
+    if node.step_type is StepType.BATCH_WORKER:
+        return f'{node.id}[["{label}"]]'
+    return f'{node.id}["{label}"]'
+
+
+def mermaid_graph(nodes: Sequence[Node], edges: Sequence[Edge]) -> str:
+    """``graph TD``, the class definitions, the nodes in order, the edges sorted."""
+    lines = ["graph TD", *(_INDENT + line for line in CLASS_DEFINITIONS), ""]
+    lines += [f"{_INDENT}{mermaid_shape(node)}:::{node.css_class}" for node in nodes]
+    lines.append("")
+    for edge in sorted(edges, key=lambda e: (e.source, e.target)):
+        arrow = "-.->" if edge.dashed else "-->"
+        lines.append(f"{_INDENT}{edge.source} {arrow} {edge.target}")
+    return "\n".join(lines) + "\n"
+
+
+def template_nodes_and_edges(
+    template: TaskTemplate, annotations: Mapping[str, str] | None = None
+) -> tuple[list[Node], list[Edge]]:
+    """The template's steps as nodes (annotated ones marked) and its dependencies as edges."""
+    notes = annotations or {}
+    nodes = []
+    for step in template.steps:
+        note = notes.get(step.name)
+        label = f"{step.name}\\n⚠ {note}" if note else step.name
+        nodes.append(Node(step.name, label, step.step_type, "annotated" if note else "default"))
+    edges = [Edge(dep, step.name) for step in template.steps for dep in step.dependencies]
+    return nodes, edges
+
+
+def visualize_template(
+    template: TaskTemplate,
+    output_format: str = "mermaid",
+    annotations: Mapping[str, str] | None = None,
+) -> Visualization:
+    """The template as ``mermaid`` (graph only), ``markdown`` (graph and table) or ``dot``."""
+    names = {step.name for step in template.steps}
+    warnings = tuple(
+        f"Annotation references unknown step: '{key}'"
+        for key in (annotations or {})
+        if key not in names
+    )
+    if output_format == "dot":
+        return Visualization(dot_graph(template), warnings)
+    nodes, edges = template_nodes_and_edges(template, annotations)
+    diagram = mermaid_graph(nodes, edges)
+    if output_format != "markdown":
+        return Visualization(diagram, warnings)
+    document = (
+        f"# {template.name}\n\n```mermaid\n{diagram}```\n\n## Step Details\n\n"
+        + detail_table(template)
+    )
+    return Visualization(document, warnings)
+
+
+def detail_table(template: TaskTemplate) -> str:
+    """The markdown step table, rows in Kahn order (reference §7.3)."""
+    by_name = {step.name: step for step in reversed(template.steps)}
+    rows = [
+        "| Step | Type | Handler | Dependencies | Schema Fields | Retry |",
+        "|------|------|---------|--------------|---------------|-------|",
+    ]
+    for name in graph.execution_order(graph.dependency_map(template)):
+        step = by_name[name]
+        cells = (
+            step.name,
+            _TYPE_LABELS[step.step_type],
+            step.handler.callable,
+            ", ".join(step.dependencies) or _NONE,
+            ", ".join(sorted((step.result_schema or {}).get("properties") or {})) or _NONE,
+            retry_summary(step),
+        )
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def retry_summary(step: StepDefinition) -> str:
+    """``—`` for no retries or Tasker's default (3× exponential), else ``{n}x {backoff}``."""
+    retry = step.retry
+    if not retry.retryable:
+        return _NONE
+    if retry.max_attempts == 3 and retry.backoff is Backoff.EXPONENTIAL:
+        return _NONE
+    return f"{retry.max_attempts}x {retry.backoff}"
+
+
+_DOT_SHAPES = {
+    StepType.STANDARD: "box",
+    StepType.DECISION: "diamond",
+    StepType.DEFERRED_CONVERGENCE: "parallelogram",
+    StepType.BATCHABLE: "parallelogram",
+    StepType.BATCH_WORKER: "box3d",
+}
+
+
+def dot_graph(template: TaskTemplate) -> str:
+    """The template as a Graphviz ``digraph``, top to bottom, edges sorted."""
+    lines = [
+        f"digraph {_dot_id(template.name)} {{",
+        "    rankdir=TB;",
+        "    node [fontname=Helvetica];",
+    ]
+    for step in template.steps:
+        lines.append(f"    {_dot_id(step.name)} [shape={_DOT_SHAPES[step.step_type]}];")
+    pairs = sorted((dep, step.name) for step in template.steps for dep in step.dependencies)
+    lines += [f"    {_dot_id(source)} -> {_dot_id(target)};" for source, target in pairs]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _dot_id(name: str) -> str:
+    escaped = name.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'

@@ -1,0 +1,40 @@
+"""Fixtures shared across the test suite: where the repository's files are, writing templates."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_TEMPLATES = REPO_ROOT / "templates"
+TEMPLATE_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "templates"
+
+WriteTemplate = Callable[..., Path]
+
+
+@pytest.fixture
+def write_template(tmp_path: Path) -> WriteTemplate:
+    """Write dedented YAML text to ``tmp_path/<name>`` and return the file's path."""
+
+    def write(text: str, name: str = "template.yaml") -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def template_fixtures() -> Path:
+    """``tests/fixtures/templates``: good/, broken/ and legacy/ template files."""
+    return TEMPLATE_FIXTURES
+
+
+@pytest.fixture
+def bundled_templates() -> Path:
+    """The repository's ``templates/`` directory, which must always validate."""
+    return BUNDLED_TEMPLATES
