@@ -132,14 +132,22 @@ def _now_text() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+Job = tuple[Future[StepOutcome], Callable[[], StepOutcome]]
+
+
 class _DaemonPool:
     """A fixed pool of daemon threads: a handler that never returns cannot hold the exit."""
 
     def __init__(self, size: int) -> None:
-        self._jobs: queue.SimpleQueue[tuple[Future[StepOutcome], Callable[[], StepOutcome]]]
-        self._jobs = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        self._size = size
         for index in range(size):
             threading.Thread(target=self._work, name=f"tasker-step-{index}", daemon=True).start()
+
+    def shutdown(self) -> None:
+        """Let each worker end once it is idle; a handler still running finishes first."""
+        for _ in range(self._size):
+            self._jobs.put(None)
 
     def submit(self, job: Callable[[], StepOutcome]) -> Future[StepOutcome]:
         future: Future[StepOutcome] = Future()
@@ -148,7 +156,10 @@ class _DaemonPool:
 
     def _work(self) -> None:
         while True:
-            future, job = self._jobs.get()
+            item = self._jobs.get()
+            if item is None:
+                return
+            future, job = item
             if not future.set_running_or_notify_cancel():
                 continue
             try:
@@ -236,13 +247,14 @@ class Engine:
         clock = self.options.clock
 
         def take_ready() -> None:
-            for uuid in sorter.get_ready():
+            ready = list(sorter.get_ready())
+            while ready:
+                uuid = ready.pop(0)
                 step = self._steps[uuid]
                 if step.state in SATISFYING_STEP_STATES:
                     sorter.done(uuid)
-                    take_ready()
-                    return
-                if step.state == StepState.WAITING_FOR_RETRY:
+                    ready.extend(sorter.get_ready())
+                elif step.state == StepState.WAITING_FOR_RETRY:
                     step.retry_due = _due_in(step.record.next_retry_at, clock())
                 elif step.state not in _RESTING_STEP_STATES:
                     runnable.append(uuid)
@@ -277,6 +289,8 @@ class Engine:
         except KeyboardInterrupt:
             self._drain(in_flight)
             return True
+        finally:
+            pool.shutdown()
         self._finish_task()
         return False
 

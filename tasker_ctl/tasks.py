@@ -384,9 +384,10 @@ def create_task(request: CreateRequest) -> CreatedTask:
 
 def new_steps_for(template: TaskTemplate, names: Sequence[str]) -> list[NewStep]:
     """Steps to create for the template steps ``names`` (their definitions copied as JSON)."""
+    definitions = {step.name: step for step in template.steps}
     new_steps = []
     for name in names:
-        definition = template.step_named(name)
+        definition = definitions[name]
         new_steps.append(
             NewStep(
                 name=definition.name,
@@ -407,10 +408,11 @@ def _initial_steps(template: TaskTemplate) -> tuple[list[NewStep], list[tuple[st
 
     names = initial_step_names(template)
     created = set(names)
+    dependencies = {step.name: step.dependencies for step in template.steps}
     edges = [
         (dependency, name)
         for name in names
-        for dependency in template.step_named(name).dependencies
+        for dependency in dependencies[name]
         if dependency in created
     ]
     return new_steps_for(template, names), edges

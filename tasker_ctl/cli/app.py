@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Any
 
 import typer
@@ -43,6 +44,8 @@ app.add_typer(template_app, name="template")
 app.add_typer(task_app, name="task")
 plugin_app = _group("Scaffold plugins: list the discovered ones, validate one.")
 app.add_typer(plugin_app, name="plugin")
+generate_app = _group("Python code from a task template: types, handler stubs, a scaffold.")
+app.add_typer(generate_app, name="generate")
 
 
 def _version(value: bool) -> None:
@@ -106,10 +109,20 @@ def _register_commands() -> None:
     plugin_app.command("list")(scaffold.plugin_list)
     plugin_app.command("validate")(scaffold.plugin_validate)
 
+    from tasker_ctl.cli import generate, init
+
+    generate_app.command("types")(generate.types)
+    generate_app.command("handler")(generate.handler)
+    generate_app.command("scaffold")(generate.scaffold)
+    app.command("init")(init.init)
+
 
 _register_commands()
 
 
 def main() -> None:
     """Console-script entry point."""
+    # Looking pydantic plugins up scans every installed distribution (~60 ms per command);
+    # tasker-ctl needs none. Set PYDANTIC_DISABLE_PLUGINS yourself to choose otherwise.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     app(prog_name="tasker-ctl")

@@ -8,50 +8,37 @@ inside each command so that ``tasker-ctl --help`` stays fast.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
-from enum import StrEnum
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tasker_ctl.cli import console
+from tasker_ctl.cli.options import (
+    ConcurrencyOption,
+    DbOption,
+    FormatOption,
+    HandlersOption,
+    OutputFormat,
+    TaskArgument,
+    db_path,
+    print_json,
+)
 
 if TYPE_CHECKING:
-    from tasker_ctl.tasks import AuditEntry, OperatorResult, StepView, TaskView
+    from rich.console import RenderableType
+
+    from tasker_ctl.tasks import AuditEntry, CreatedTask, OperatorResult, StepView, TaskView
 
 
-class OutputFormat(StrEnum):
-    """Output for people (text) or for scripts (json)."""
-
-    TEXT = "text"
-    JSON = "json"
-
-
-DbOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--db",
-        help="Store file [default: $TASKER_CTL_DB, db in .tasker-ctl.toml, .tasker/tasker.db].",
-        show_default=False,
-    ),
-]
-FormatOption = Annotated[
-    OutputFormat, typer.Option("--format", "-f", help="text for people, json for scripts.")
-]
-TaskArgument = Annotated[str, typer.Argument(help="Task UUID, or a unique prefix of it.")]
 StepArgument = Annotated[str, typer.Argument(help="Step name or UUID.")]
 ReasonOption = Annotated[str, typer.Option("--reason", "-r", help="Why (kept in the audit trail).")]
-
-
-def _db_path(flag: Path | None) -> Path:
-    from tasker_ctl.config import load_project_config, resolve_db_path
-
-    return resolve_db_path(flag, load_project_config())
-
-
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def _label(name: str, value: object, indent: str = "  ") -> None:
@@ -75,7 +62,7 @@ def create(
     ],
     version: Annotated[
         str | None,
-        typer.Option("--version", "-v", help="Template version [default: the highest]."),
+        typer.Option("--version", "-v", help="Template version (default: the highest)."),
     ] = None,
     templates: Annotated[
         list[Path] | None,
@@ -93,7 +80,7 @@ def create(
     reason: Annotated[str | None, typer.Option("--reason", help="Why the task exists.")] = None,
     correlation_id: Annotated[
         str | None,
-        typer.Option("--correlation-id", "-c", help="Correlation UUID [default: a new one]."),
+        typer.Option("--correlation-id", "-c", help="Correlation UUID (default: a new one)."),
     ] = None,
     no_validate: Annotated[
         bool, typer.Option("--no-validate", help="Store the input without checking input_schema.")
@@ -101,8 +88,16 @@ def create(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the task UUID.")] = False,
     db: DbOption = None,
     output_format: FormatOption = OutputFormat.TEXT,
+    run_now: Annotated[
+        bool, typer.Option("--run", help="Run the task right away (see `task run`).")
+    ] = False,
+    handlers: HandlersOption = None,
+    concurrency: ConcurrencyOption = 8,
 ) -> None:
-    """Create a task from a template: check the input, store the task and its first steps."""
+    """Create a task from a template: check the input, store the task and its first steps.
+
+    With --run, run it at once; the exit code is then the run's (0 complete, 1 failed).
+    """
     from tasker_ctl.config import load_project_config, template_search_path
     from tasker_ctl.inputs import read_json_argument
     from tasker_ctl.tasks import CreateRequest, create_task
@@ -114,7 +109,7 @@ def create(
         version=version,
         input=read_json_argument(input_json, option="--input"),
         search_path=template_search_path(templates or [], config),
-        db_path=_db_path(db),
+        db_path=db_path(db),
         initiator=initiator,
         reason=reason,
         correlation_id=correlation_id,
@@ -122,11 +117,21 @@ def create(
     )
     created = create_task(request)
     if output_format is OutputFormat.JSON:
-        _print_json(created.to_json())
-        return
-    if quiet:
+        # With --run, every line is one JSON document: the task, then the run's events.
+        document = {"type": "task_created", **created.to_json()} if run_now else created.to_json()
+        print_json(document, indent=None if run_now else 2)
+    elif quiet:
         print(created.task_uuid)
-        return
+    else:
+        _print_created(created)
+    if run_now:
+        from tasker_ctl.cli.task_run import execute, exit_code_for
+
+        result = execute(created.task_uuid, db, handlers, concurrency, output_format, quiet)
+        raise typer.Exit(exit_code_for(result))
+
+
+def _print_created(created: CreatedTask) -> None:
     console.success("Task created successfully!")
     _label("Task UUID", created.task_uuid)
     _label("Name", f"{created.namespace}/{created.name} v{created.version}")
@@ -153,9 +158,9 @@ def list_tasks(
     """List tasks, newest first."""
     from tasker_ctl import tasks
 
-    listing = tasks.list_tasks(_db_path(db), namespace=namespace, status=status, limit=limit)
+    listing = tasks.list_tasks(db_path(db), namespace=namespace, status=status, limit=limit)
     if output_format is OutputFormat.JSON:
-        _print_json(listing.to_json())
+        print_json(listing.to_json())
         return
     print(f"Listing tasks (limit: {listing.limit})")
     shown = len(listing.items)
@@ -174,19 +179,64 @@ def status(
     task: TaskArgument,
     db: DbOption = None,
     output_format: FormatOption = OutputFormat.TEXT,
+    graph: Annotated[
+        bool, typer.Option("--graph/--no-graph", help="Draw the DAG with each step's state.")
+    ] = True,
+    watch: Annotated[
+        bool, typer.Option("--watch", "-w", help="Refresh until the task comes to rest.")
+    ] = False,
 ) -> None:
-    """Show a task: its status, progress, health and steps (the reference's `task get`)."""
+    """Show a task: its status, progress, health, its DAG and steps (the reference's `task get`)."""
     from tasker_ctl import tasks
 
-    view = tasks.task_status(_db_path(db), task)
+    path = db_path(db)
+    view = tasks.task_status(path, task)
     if output_format is OutputFormat.JSON:
-        _print_json(view.to_json())
+        print_json(view.to_json())
         return
-    _print_task_details(view)
-    # GRAPH: the DAG drawing goes here (tasker_ctl.ui.dag.render_dag(nodes, edges, states,
-    # width=…)), between the task details and the step list, from view.steps and view.edges.
-    print()
-    _print_step_table(view)
+    from tasker_ctl.ui.terminal import make_console
+
+    out = make_console(no_color=not console.color_enabled(sys.stdout))
+    if not watch:
+        out.print(_status_renderable(view, graph, out.width))
+        return
+    from rich.live import Live
+
+    with Live(_status_renderable(view, graph, out.width), console=out, auto_refresh=False) as live:
+        while view.status not in _RESTING_TASK_STATES:
+            time.sleep(WATCH_INTERVAL_SECONDS)
+            view = tasks.task_status(path, view.task_uuid)
+            live.update(_status_renderable(view, graph, out.width), refresh=True)
+
+
+WATCH_INTERVAL_SECONDS = 0.5
+_RESTING_TASK_STATES = frozenset(
+    {"complete", "error", "cancelled", "resolved_manually", "blocked_by_failures", "pending"}
+)
+
+
+def _status_renderable(view: TaskView, graph: bool, width: int) -> RenderableType:
+    """Details, the DAG coloured by state, then the step list, as one renderable."""
+    from rich.console import Group
+    from rich.text import Text
+
+    parts: list[RenderableType] = [Text(_captured(_print_task_details, view))]
+    if graph and view.steps:
+        from tasker_ctl.ui.dag import render_dag
+
+        states = {step.name: step.state for step in view.steps}
+        attempts = {s.name: f"{s.attempts}/{s.max_attempts}" for s in view.steps if s.attempts}
+        nodes = [step.name for step in view.steps]
+        parts.append(render_dag(nodes, list(view.edges), states, width=width, details=attempts))
+    parts.append(Text(_captured(_print_step_table, view)))
+    return Group(*parts)
+
+
+def _captured(printer: Callable[[TaskView], None], view: TaskView) -> str:
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        printer(view)
+    return buffer.getvalue()
 
 
 def _print_task_details(view: TaskView) -> None:
@@ -229,9 +279,9 @@ def steps(
     """List a task's steps with their state, attempts and readiness."""
     from tasker_ctl import tasks
 
-    view = tasks.task_steps(_db_path(db), task)
+    view = tasks.task_steps(db_path(db), task)
     if output_format is OutputFormat.JSON:
-        _print_json([step.to_json() for step in view.steps])
+        print_json([step.to_json() for step in view.steps])
         return
     count = len(view.steps)
     console.success(f"Found {count} workflow step{'' if count == 1 else 's'}:")
@@ -252,9 +302,9 @@ def step(
     """Show one step: state, readiness, attempts, last failure, result."""
     from tasker_ctl import tasks
 
-    view = tasks.task_step(_db_path(db), task, step_name)
+    view = tasks.task_step(db_path(db), task, step_name)
     if output_format is OutputFormat.JSON:
-        _print_json(view.to_json())
+        print_json(view.to_json())
         return
     _print_step_details(view)
 
@@ -294,9 +344,9 @@ def audit(
     """Show every recorded state transition of a task, or of one of its steps."""
     from tasker_ctl import tasks
 
-    entries = tasks.task_audit(_db_path(db), task, step_name)
+    entries = tasks.task_audit(db_path(db), task, step_name)
     if output_format is OutputFormat.JSON:
-        _print_json([entry.to_json() for entry in entries])
+        print_json([entry.to_json() for entry in entries])
         return
     for entry in entries:
         _print_audit_entry(entry)
@@ -322,7 +372,7 @@ def _print_audit_entry(entry: AuditEntry) -> None:
 
 def _report(result: OperatorResult, output_format: OutputFormat, headline: str) -> None:
     if output_format is OutputFormat.JSON:
-        _print_json(result.to_json())
+        print_json(result.to_json())
         return
     console.success(headline)
     for name, _step_uuid, state in result.steps:
@@ -345,9 +395,9 @@ def cancel(
     """Cancel a task and every step that has not finished."""
     from tasker_ctl import tasks
 
-    result = tasks.cancel_task(_db_path(db), task, reason=reason)
+    result = tasks.cancel_task(db_path(db), task, reason=reason)
     if output_format is OutputFormat.JSON:
-        _print_json(result.to_json())
+        print_json(result.to_json())
         return
     console.success(f"Task {result.task_uuid} has been canceled successfully")
 
@@ -366,7 +416,7 @@ def reset_step(
     """Reset a step in error to pending, with its attempts back to 0, so a run retries it."""
     from tasker_ctl import tasks
 
-    result = tasks.reset_step(_db_path(db), task, step_name, reason=reason, reset_by=reset_by)
+    result = tasks.reset_step(db_path(db), task, step_name, reason=reason, reset_by=reset_by)
     _report(result, output_format, "Step reset successfully!")
     if output_format is OutputFormat.TEXT:
         _label("Reset by", reset_by)
@@ -385,7 +435,7 @@ def resolve_step(
     from tasker_ctl import tasks
 
     result = tasks.resolve_step(
-        _db_path(db), task, step_name, reason=reason, resolved_by=resolved_by
+        db_path(db), task, step_name, reason=reason, resolved_by=resolved_by
     )
     _report(result, output_format, "Step resolved manually!")
 
@@ -419,7 +469,7 @@ def complete_step(
         if not isinstance(metadata, dict):
             raise InvalidDataError("--metadata must be a JSON object")
     outcome = tasks.complete_step(
-        _db_path(db),
+        db_path(db),
         task,
         step_name,
         result=result_value,
@@ -434,7 +484,7 @@ def retry(
     task: TaskArgument,
     step_name: Annotated[
         str | None,
-        typer.Argument(help="Only this step [default: every step in error].", show_default=False),
+        typer.Argument(help="Only this step (default: every step in error).", show_default=False),
     ] = None,
     reason: Annotated[
         str | None, typer.Option("--reason", "-r", help="Why (kept in the audit trail).")
@@ -445,5 +495,5 @@ def retry(
     """Reset every step in error (or one step) to pending so that the next run retries it."""
     from tasker_ctl import tasks
 
-    result = tasks.retry_task(_db_path(db), task, step_name, reason=reason)
+    result = tasks.retry_task(db_path(db), task, step_name, reason=reason)
     _report(result, output_format, "Step reset successfully!")

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tasker_ctl.cli import console
+from tasker_ctl.cli.options import (
+    ConcurrencyOption,
+    DbOption,
+    HandlersOption,
+    OutputFormat,
+    TaskArgument,
+)
 from tasker_ctl.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK
 
 if TYPE_CHECKING:
@@ -18,39 +24,18 @@ if TYPE_CHECKING:
     from tasker_ctl.events import Event, Observer
 
 
-class RunFormat(StrEnum):
-    """How a run is reported."""
-
-    TEXT = "text"
-    JSON = "json"
-
-
-DbOption = Annotated[
-    Path | None,
-    typer.Option("--db", help="The store file [default: $TASKER_CTL_DB or .tasker/tasker.db]."),
-]
-HandlersOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--handlers",
-        help="Module or package to import handlers from (repeatable; packages are scanned).",
-    ),
-]
-ConcurrencyOption = Annotated[
-    int, typer.Option("--concurrency", "-j", min=1, help="Steps run at the same time.")
-]
 RunFormatOption = Annotated[
-    RunFormat, typer.Option("--format", "-f", help="text, or json: one JSON event per line.")
+    OutputFormat, typer.Option("--format", "-f", help="text, or json: one JSON event per line.")
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary.")]
 
 
 def run(
-    task: Annotated[str, typer.Argument(help="Task UUID or a unique prefix of it.")],
+    task: TaskArgument,
     db: DbOption = None,
     handlers: HandlersOption = None,
     concurrency: ConcurrencyOption = 8,
-    output_format: RunFormatOption = RunFormat.TEXT,
+    output_format: RunFormatOption = OutputFormat.TEXT,
     quiet: QuietOption = False,
 ) -> None:
     """Run a task's ready steps in parallel, with retries, until nothing more can run.
@@ -67,7 +52,7 @@ def execute(
     db: Path | None,
     handlers: list[str] | None,
     concurrency: int,
-    output_format: RunFormat,
+    output_format: OutputFormat,
     quiet: bool,
 ) -> RunResult:
     """Run ``task`` with the reporting the flags ask for (shared with ``task create --run``)."""
@@ -79,15 +64,15 @@ def execute(
 
     config = load_project_config()
     modules = [*(handlers or []), *config.handler_packages]
-    live = output_format is RunFormat.TEXT and not quiet and sys.stdout.isatty()
-    log = RunLog(echo=output_format is RunFormat.TEXT and not quiet and not live)
+    live = output_format is OutputFormat.TEXT and not quiet and sys.stdout.isatty()
+    log = RunLog(echo=output_format is OutputFormat.TEXT and not quiet and not live)
     observers: list[Observer] = [log]
     if live:
         from tasker_ctl.ui.live import LiveRunView
         from tasker_ctl.ui.terminal import make_console
 
         observers.append(LiveRunView(make_console(no_color=not console.color_enabled(sys.stdout))))
-    if output_format is RunFormat.JSON:
+    if output_format is OutputFormat.JSON:
 
         def print_json(event: Event) -> None:
             print(json.dumps(event_to_json(event)), flush=True)
@@ -100,7 +85,7 @@ def execute(
         observers=observers,
         options=RunOptions(concurrency=concurrency),
     )
-    if output_format is RunFormat.TEXT:
+    if output_format is OutputFormat.TEXT:
         for line in log.summary():
             print(line)
     for problem in result.observer_errors:

@@ -74,9 +74,10 @@ def visualize(
 
 
 def _load(path: Path) -> TaskTemplate:
-    from tasker_ctl.template.validation import expand_paths, load_template
+    from tasker_ctl.cli.template_lint import require_template_file
+    from tasker_ctl.template.validation import load_template
 
-    expand_paths([path])
+    require_template_file(path)
     return load_template(path)
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tasker_ctl.cli import console
+from tasker_ctl.cli.options import FormatOption, OutputFormat
 from tasker_ctl.errors import EXIT_FAILURE, EXIT_OK, UsageError
 
 if TYPE_CHECKING:
@@ -23,13 +24,6 @@ class ReportFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
     GITHUB = "github"
-
-
-class DataFormat(StrEnum):
-    """Output of read-only commands: for people, or for scripts."""
-
-    TEXT = "text"
-    JSON = "json"
 
 
 class MinimumSeverity(StrEnum):
@@ -124,20 +118,29 @@ def _print_text(reports: list[FileReport], minimum: Severity) -> None:
 
 def inspect(
     file: Annotated[Path, typer.Argument(help="A task template file.")],
-    output_format: Annotated[
-        DataFormat, typer.Option("--format", "-f", help="text or json.")
-    ] = DataFormat.TEXT,
+    output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
     """Show a template's shape: roots, leaves, execution order, parallel levels, critical path."""
     from tasker_ctl.template.inspect import inspect_template
-    from tasker_ctl.template.validation import expand_paths, load_template
+    from tasker_ctl.template.validation import load_template
 
-    expand_paths([file])
+    require_template_file(file)
     summary = inspect_template(load_template(file))
-    if output_format is DataFormat.JSON:
+    if output_format is OutputFormat.JSON:
         print(json.dumps(summary, indent=2))
         return
     _print_inspection(summary)
+
+
+def require_template_file(path: Path) -> None:
+    """Commands that read one template refuse a missing path or a directory (exit 2)."""
+    if path.is_dir():
+        raise UsageError(
+            f"{path}: is a directory; this command reads one template file",
+            hint="name one template file (*.yaml or *.yml) inside it",
+        )
+    if not path.exists():
+        raise UsageError(f"{path}: no such file or directory", hint="name a template file")
 
 
 def _print_inspection(summary: dict[str, Any]) -> None:

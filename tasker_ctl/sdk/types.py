@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tasker_ctl.sdk.models import TaskSequenceStepWrapper
 
 
-class ErrorType(str, Enum):
+class ErrorType(str, Enum):  # noqa: UP042 - str() as in tasker-py
     """Standard error categories; a failure may also carry any other string."""
 
     PERMANENT_ERROR = "permanent_error"
@@ -36,7 +36,7 @@ class ErrorType(str, Enum):
         return error_type in (cls.RETRYABLE_ERROR.value, cls.TIMEOUT.value)
 
 
-class ResultStatus(str, Enum):
+class ResultStatus(str, Enum):  # noqa: UP042 - str() as in tasker-py
     """Status of a step execution as the worker reports it."""
 
     SUCCESS = "completed"
@@ -45,14 +45,14 @@ class ResultStatus(str, Enum):
     PERMANENT_ERROR = "permanent_error"
 
 
-class DecisionType(str, Enum):
+class DecisionType(str, Enum):  # noqa: UP042 - str() as in tasker-py
     """What a decision step asks for: create branch steps, or none."""
 
     CREATE_STEPS = "create_steps"
     NO_BRANCHES = "no_branches"
 
 
-class FailureStrategy(str, Enum):
+class FailureStrategy(str, Enum):  # noqa: UP042 - str() as in tasker-py
     """How batch workers treat item failures."""
 
     CONTINUE_ON_FAILURE = "continue_on_failure"

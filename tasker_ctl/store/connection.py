@@ -2,9 +2,9 @@
 
 * Writers open the file in WAL mode with ``synchronous=NORMAL`` (durable against a killed
   process, which is what a local tool needs), foreign keys on and a busy timeout; every
-  transaction that reads before it writes starts with ``BEGIN IMMEDIATE`` so that waiting for
-  the lock happens up front, inside the timeout (a deferred ``BEGIN`` that later writes fails at
-  once with "database is locked" under WAL).
+  transaction that reads before it writes starts with ``BEGIN IMMEDIATE``
+  (:class:`WriteTransaction`) so that waiting for the lock happens up front, inside the timeout
+  (a deferred ``BEGIN`` that later writes fails at once with "database is locked" under WAL).
 * Readers open the file through a ``mode=ro`` URI, so a reading command cannot change it, and
   never create a store that does not exist.
 * ``sqlite3`` errors become ``StoreBusyError`` (75) or ``StoreUnusableError`` (74) with a hint.
@@ -13,10 +13,12 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from types import TracebackType
 from urllib.parse import quote
 
 from tasker_ctl.errors import StoreBusyError, StoreUnusableError, TaskerCtlError
@@ -32,8 +34,8 @@ def utc_now() -> str:
 def format_timestamp(moment: datetime) -> str:
     """``moment`` (aware, or naive meaning UTC) as ISO-8601 UTC with milliseconds and ``Z``."""
     if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="milliseconds") + "Z"
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -86,17 +88,67 @@ def connect_for_reading(
     return conn
 
 
-@contextmanager
-def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One write transaction that takes the write lock before its first read."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+class WriteTransaction:
+    """``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` on error), joining one already open.
+
+    ``sqlite3`` errors raised by the body, the ``BEGIN`` or the ``COMMIT`` become user errors
+    (:func:`store_error`). A class rather than a generator because the engine opens one per
+    state change. ``lock``, when given, is held for the whole transaction.
+    """
+
+    __slots__ = ("_conn", "_lock", "_owner", "_path")
+
+    def __init__(
+        self, conn: sqlite3.Connection, path: Path, lock: threading.RLock | None = None
+    ) -> None:
+        self._conn = conn
+        self._path = path
+        self._lock = lock
+        self._owner = False
+
+    def __enter__(self) -> sqlite3.Connection:
+        if self._lock is not None:
+            self._lock.acquire()
+        try:
+            self._owner = not self._conn.in_transaction
+            if self._owner:
+                self._conn.execute("BEGIN IMMEDIATE")
+        except BaseException as exc:
+            self._release()
+            if isinstance(exc, sqlite3.Error):
+                raise store_error(self._path, exc) from exc
+            raise
+        return self._conn
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            if self._owner:
+                self._finish(committing=exc_type is None)
+        finally:
+            self._release()
+        if isinstance(exc, sqlite3.Error):
+            raise store_error(self._path, exc) from exc
+
+    def _finish(self, *, committing: bool) -> None:
+        try:
+            if committing:
+                self._conn.execute("COMMIT")
+                return
+        except sqlite3.Error as error:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise store_error(self._path, error) from error
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
 
 
 @contextmanager
@@ -106,6 +158,11 @@ def translate_errors(path: Path) -> Iterator[None]:
         yield
     except sqlite3.Error as exc:
         raise store_error(path, exc) from exc
+    except OSError as exc:
+        raise StoreUnusableError(
+            f"cannot create or open the store {path}: {exc.strerror or exc}",
+            hint="check the path given with --db or TASKER_CTL_DB, and its permissions",
+        ) from exc
 
 
 def store_error(path: Path, exc: sqlite3.Error) -> TaskerCtlError:

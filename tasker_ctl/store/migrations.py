@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tasker_ctl.errors import StoreUnusableError
-from tasker_ctl.store.connection import immediate
+from tasker_ctl.store.connection import WriteTransaction
 
 if TYPE_CHECKING:
     from sqlite_utils.migrations import Migrations
@@ -93,7 +93,7 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
         return
     from sqlite_utils import Database
 
-    with immediate(conn):
+    with WriteTransaction(conn, path):
         # Another process may have migrated while this one waited for the lock.
         status = read_schema_status(conn)
         check_usable(path, status)

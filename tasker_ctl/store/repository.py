@@ -34,7 +34,7 @@ from tasker_ctl.states import (
     TaskState,
     check_transition,
 )
-from tasker_ctl.store.connection import translate_errors, utc_now
+from tasker_ctl.store.connection import WriteTransaction, translate_errors, utc_now
 from tasker_ctl.store.records import (
     AttemptRecord,
     EdgeRecord,
@@ -81,9 +81,12 @@ def _json_default(value: object) -> object:
     return str(value)
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_json_default)
+
+
 def dumps(value: Any) -> str:
     """Compact JSON for a column; dates become ISO strings, unknown objects their ``str``."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_json_default)
+    return _ENCODER.encode(value)
 
 
 def _loads(text: str | None) -> Any:
@@ -226,22 +229,9 @@ class Repository:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
+    def write(self) -> WriteTransaction:
         """One write transaction, started with ``BEGIN IMMEDIATE``; nested calls join it."""
-        with self._lock:
-            if self.conn.in_transaction:
-                yield self.conn
-                return
-            with translate_errors(self.path):
-                self.conn.execute("BEGIN IMMEDIATE")
-                try:
-                    yield self.conn
-                except BaseException:
-                    if self.conn.in_transaction:
-                        self.conn.execute("ROLLBACK")
-                    raise
-                self.conn.execute("COMMIT")
+        return WriteTransaction(self.conn, self.path, self._lock)
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
@@ -431,6 +421,7 @@ class Repository:
         params: list[Any] = [to_state, now]
         if change.event == StepEvent.WAIT_FOR_RETRY:
             params += [change.next_retry_at, change.backoff_ms]
+        result_json = error_json = None
         if outcome is not None:
             result_json = None if outcome.result is None else dumps(outcome.result)
             error_json = None if outcome.error is None else dumps(outcome.error)
@@ -462,8 +453,8 @@ class Repository:
                     change.step_uuid,
                     attempts,
                     int(outcome.success),
-                    None if outcome.result is None else dumps(outcome.result),
-                    None if outcome.error is None else dumps(outcome.error),
+                    result_json,
+                    error_json,
                     None if outcome.metadata is None else dumps(outcome.metadata),
                     now,
                 ),

@@ -7,6 +7,7 @@ Each rule reads the template and the source lines and appends findings; none imp
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -341,9 +342,21 @@ def json_schemas(ctx: RuleContext) -> None:
 def schema_problems(schema: dict[str, Any]) -> list[tuple[str, JsonPath]]:
     """Why ``schema`` is not a valid JSON Schema for its dialect (``$schema``, else 2020-12).
 
-    jsonschema is imported here, and only for templates that have schemas, to keep the
-    command fast for the rest.
+    Checking against the 2020-12 metaschema costs milliseconds, so each distinct schema is
+    checked once per process. jsonschema is imported here, and only for templates that have
+    schemas, to keep the command fast for the rest.
     """
+    key = json.dumps(schema, sort_keys=True, default=str)
+    cached = _schema_verdicts.get(key)
+    if cached is None:
+        cached = _schema_verdicts[key] = _check_schema(schema)
+    return cached
+
+
+_schema_verdicts: dict[str, list[tuple[str, JsonPath]]] = {}
+
+
+def _check_schema(schema: dict[str, Any]) -> list[tuple[str, JsonPath]]:
     from jsonschema.validators import validator_for
 
     checker = _metaschema_checker(validator_for(schema))

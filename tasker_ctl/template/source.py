@@ -18,13 +18,19 @@ from typing import Any
 import yaml
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
-MAX_EXPANDED_NODES = 2_000_000
+MAX_EXPANDED_NODES = 500_000
+ALIAS_EXPANSION_FACTOR = 10
 MAX_DEPTH = 200
 
 JsonPath = tuple[str | int, ...]
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
+_STR_TAG = "tag:yaml.org,2002:str"
+# Scalars that are JSON data (binary, Python objects and other tags are refused).
+_PLAIN_SCALAR_TAGS = frozenset(
+    f"tag:yaml.org,2002:{kind}" for kind in ("str", "int", "float", "bool", "null", "timestamp")
+)
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -90,20 +96,28 @@ def parse_source(text: str, path: Path) -> SourceDocument:
         raise SourceError(f"invalid YAML: {exc}") from exc
     if root is None:
         raise SourceError("file is empty: a template needs at least name, namespace_name, version")
-    expanded = _expanded_size(root)
-    if expanded > MAX_EXPANDED_NODES:
-        raise SourceError(
-            f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes "
-            "(an alias bomb?); refusing to load it",
-            root.start_mark.line + 1,
-        )
+    # Aliases need anchors: a file without '&' cannot expand beyond itself.
+    if "&" in text:
+        _refuse_alias_bombs(root)
     document = SourceDocument(path=path, data=None)
     document.data = _Builder(document).build(root, (), 0)
     return document
 
 
-def _expanded_size(root: yaml.Node) -> int:
-    """How many nodes the document would have with every alias expanded, without expanding."""
+def _refuse_alias_bombs(root: yaml.Node) -> None:
+    """Refuse a document whose aliases expand it far beyond its own size."""
+    expanded, distinct = _expanded_size(root)
+    limit = max(MAX_EXPANDED_NODES, ALIAS_EXPANSION_FACTOR * distinct)
+    if expanded > limit:
+        raise SourceError(
+            f"YAML aliases expand to more than {limit:,} nodes "
+            "(an alias bomb?); refusing to load it",
+            root.start_mark.line + 1,
+        )
+
+
+def _expanded_size(root: yaml.Node) -> tuple[int, int]:
+    """Nodes with every alias expanded (counted, not built), and distinct nodes."""
     sizes: dict[int, int] = {}
     in_progress: set[int] = set()
 
@@ -119,13 +133,13 @@ def _expanded_size(root: yaml.Node) -> int:
         total = 1
         for child in _children(node):
             total += size(child, depth + 1)
-            if total > MAX_EXPANDED_NODES:
+            if total > MAX_EXPANDED_NODES * ALIAS_EXPANSION_FACTOR:
                 break
         in_progress.discard(id(node))
         sizes[id(node)] = total
         return total
 
-    return size(root, 0)
+    return size(root, 0), len(sizes)
 
 
 def _children(node: yaml.Node) -> Iterator[yaml.Node]:
@@ -145,6 +159,8 @@ class _Builder:
         self._scalars = yaml.SafeLoader("")
 
     def build(self, node: yaml.Node, path: JsonPath, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise SourceError(f"nesting deeper than {MAX_DEPTH} levels", node.start_mark.line + 1)
         self._document.value_lines.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_TAGS:
             raise SourceError(
@@ -191,12 +207,18 @@ class _Builder:
         return str(node.value)
 
     def _scalar(self, node: yaml.Node) -> Any:
+        if node.tag == _STR_TAG:
+            return node.value
+        construct = self._scalars.yaml_constructors.get(node.tag)
+        if construct is None or node.tag not in _PLAIN_SCALAR_TAGS:
+            raise SourceError(
+                f"unsupported YAML tag '{node.tag}': templates hold plain data only",
+                node.start_mark.line + 1,
+            )
         try:
-            value = self._scalars.construct_object(node, deep=True)
-        except yaml.YAMLError as exc:
-            message = f"unsupported YAML tag '{node.tag}': templates hold plain data only"
-            if not isinstance(exc, yaml.constructor.ConstructorError):
-                message = f"invalid YAML value: {str(exc).splitlines()[0]}"
+            value = construct(self._scalars, node)
+        except (yaml.YAMLError, ValueError) as exc:
+            message = f"invalid YAML value: {str(exc).splitlines()[0]}"
             raise SourceError(message, node.start_mark.line + 1) from exc
         # Keep values JSON-compatible: timestamps become ISO 8601 text.
         return value.isoformat() if isinstance(value, date) else value

@@ -9,9 +9,10 @@ types, both keys of an alias pair) and, when the model parses, the rules in
 
 from __future__ import annotations
 
+import functools
 import types
 import typing
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -146,15 +147,15 @@ def _unknown_keys(
     """Keys the model would silently ignore; near-misses of real keys are errors."""
     if not isinstance(raw, dict):
         return
-    known = model_field_keys(model)
+    known = _known_keys(model)
     ignored = IGNORED_KEYS.get(model, {})
     for key, value in raw.items():
         key_path = (*path, key)
-        field_name = known.get(key)
-        if field_name is None:
+        entry = known.get(key)
+        if entry is None:
             yield _unknown_key_finding(key, known, ignored, key_path, source)
             continue
-        nested = _nested_model(model.model_fields[field_name].annotation)
+        nested = entry[1]
         if nested is None:
             continue
         kind, submodel = nested
@@ -170,7 +171,7 @@ def _unknown_keys(
 
 def _unknown_key_finding(
     key: str,
-    known: dict[str, str],
+    known: Mapping[str, object],
     ignored: dict[str, str],
     path: JsonPath,
     source: SourceDocument,
@@ -192,7 +193,19 @@ def _unknown_key_finding(
     return Finding("UNKNOWN_FIELD", Severity.INFO, message, step, line)
 
 
-def _nested_model(annotation: Any) -> tuple[str, type[BaseModel]] | None:
+Nesting = tuple[str, type[BaseModel]]
+
+
+@functools.cache
+def _known_keys(model: type[BaseModel]) -> dict[str, tuple[str, Nesting | None]]:
+    """``key -> (field name, how the field nests a sub-model)`` for every key ``model`` takes."""
+    return {
+        key: (field_name, _nested_model(model.model_fields[field_name].annotation))
+        for key, field_name in model_field_keys(model).items()
+    }
+
+
+def _nested_model(annotation: Any) -> Nesting | None:
     """How a field holds sub-models: ``one``, a ``seq`` of them, or a ``map`` to them."""
     origin = typing.get_origin(annotation)
     arguments = typing.get_args(annotation)

@@ -226,7 +226,8 @@ def test_the_installed_entry_point_creates_and_reads_a_task(project: Path) -> No
     env = {**os.environ, "TASKER_CTL_DB": str(project / "e2e.db")}
     command = [sys.executable, "-m", "tasker_ctl", "task"]
     created = subprocess.run(
-        [*command, "create", "-n", "shop", "--name", "process_order", "-i", '{"order_id": 9}', "-q"],
+        [*command, "create", "-n", "shop", "--name", "process_order", "-i", '{"order_id": 9}',
+         "-q"],
         capture_output=True, text=True, env=env, cwd=project, check=False,
     )  # fmt: skip
     assert created.returncode == 0, created.stderr

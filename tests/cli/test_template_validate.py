@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
 
-from conftest import WriteTemplate
 from tasker_ctl.cli import app
+
+WriteTemplate = Callable[..., Path]  # the write_template fixture in tests/conftest.py
 
 FILE_KEYS = {"path", "valid", "findings", "step_count", "has_cycles"}
 FINDING_KEYS = {"code", "severity", "message", "step", "line"}
@@ -159,7 +161,7 @@ def test_github_uses_warning_and_notice(write_template: WriteTemplate) -> None:
     assert_clean_exit(result, 0)
     commands = sorted({line.split(" ", 1)[0] for line in result.stdout.splitlines()})
     assert commands == ["::notice", "::warning"]
-    assert f"::notice file={path},line=4,title=NO_RESULT_SCHEMA::" in result.stdout
+    assert f"::notice file={path},line=5,title=NO_RESULT_SCHEMA::" in result.stdout
 
 
 def test_text_report_in_full(template_fixtures: Path) -> None:

@@ -1,8 +1,8 @@
 """Resolving ``handler.callable`` strings and running real handler modules on §5.3 payloads.
 
 Runs against whichever ``tasker_core`` is active: tasker-ctl's own SDK in the project venv, the
-real tasker-py when CI installs it. The seed handlers are run unchanged from
-``tests/fixtures/handlers``.
+real tasker-py when CI installs it. The seed handlers are the repository's own ``handlers/``
+package (the seed code, unchanged); test-only handlers are in ``tests/fixtures/case_handlers``.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from tasker_ctl.handlers import (
 from tasker_ctl.outcome import StepOutcome
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+REPOSITORY = Path(__file__).resolve().parents[2]
 SEED_CART = [
     {"sku": "WIDGET-A", "name": "Widget A", "quantity": 2, "unit_price": 29.99},
     {"sku": "GADGET-B", "name": "Gadget B", "quantity": 1, "unit_price": 49.99},
@@ -51,15 +52,20 @@ def _forget_modules(prefixes: tuple[str, ...]) -> None:
 def isolated_imports(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Restore sys.path and forget the test handler packages afterwards."""
     monkeypatch.setattr(sys, "path", list(sys.path))
-    _forget_modules(("handlers", "proj_handlers", "broken_pkg"))
+    prefixes = ("handlers", "case_handlers", "proj_handlers", "broken_pkg")
+    _forget_modules(prefixes)
     yield
-    _forget_modules(("handlers", "proj_handlers", "broken_pkg"))
+    _forget_modules(prefixes)
 
 
 @pytest.fixture
 def registry(isolated_imports: None) -> HandlerRegistry:
-    registry = HandlerRegistry(root=FIXTURES)
+    # The seed handlers are the repository's own handlers/ package; test-only cases live in
+    # tests/fixtures/case_handlers.
+    registry = HandlerRegistry(root=REPOSITORY)
+    sys.path.insert(0, str(FIXTURES))
     registry.discover("handlers")
+    registry.discover("case_handlers")
     return registry
 
 
@@ -258,7 +264,7 @@ def test_order_without_order_id_raises_permanent_error_that_is_not_retried(
     assert outcome.error_code == "MISSING_INPUT"
     assert outcome.error_message == "Missing order_id or items"
     assert outcome.metadata["exception_type"] == "PermanentError"
-    assert "order_processing.py" in outcome.metadata["traceback"]
+    assert "orders.py" in outcome.metadata["traceback"]
 
 
 # -- discovery and resolution -------------------------------------------------------------------
@@ -269,17 +275,17 @@ def test_discovery_registers_classes_and_dsl_functions_by_name(registry: Handler
 
     assert {"validate_cart", "ValidateOrderHandler", "dsl_total", "route_by_amount"} <= set(names)
     assert "plain_function" not in names
-    assert registry.discovered_modules == ["handlers"]
+    assert registry.discovered_modules == ["handlers", "case_handlers"]
 
 
 def test_import_paths_resolve_classes_functions_and_colon_attributes(
     registry: HandlerRegistry,
 ) -> None:
     for callable_name in (
-        "handlers.cases.Refunds",
-        "handlers.cases.plain_function",
-        "handlers.cases:plain_function",
-        "handlers.cases.dsl_total",
+        "case_handlers.cases.Refunds",
+        "case_handlers.cases.plain_function",
+        "case_handlers.cases:plain_function",
+        "case_handlers.cases.dsl_total",
     ):
         assert isinstance(registry.resolve(HandlerDefinition(callable_name)), ResolvedHandler)
 
@@ -411,9 +417,9 @@ def test_current_directory_is_importable(
     ("callable_name", "context", "expected"),
     [
         ("async_doubler", {"n": 21}, {"doubled": 42}),
-        ("handlers.cases.plain_function", {"name": "ada"}, {"greeting": "hello ada"}),
-        ("handlers.cases.async_plain_function", {}, {"async": True}),
-        ("handlers.cases.returns_list", {}, {"result": [1, 2, 3]}),
+        ("case_handlers.cases.plain_function", {"name": "ada"}, {"greeting": "hello ada"}),
+        ("case_handlers.cases.async_plain_function", {}, {"async": True}),
+        ("case_handlers.cases.returns_list", {}, {"result": [1, 2, 3]}),
         ("returns_model", {}, {"total": 9.5, "issued": "2026-03-01"}),
     ],
 )
@@ -440,7 +446,7 @@ def test_constructor_with_config_gets_initialization(registry: HandlerRegistry) 
         ("buggy", "handler_error", True, None),
         ("foreign_permanent", "handler_error", False, None),
         ("gateway_timeout", "timeout", True, "GW_TIMEOUT"),
-        ("handlers.cases.raises_retryable", "retryable_error", True, None),
+        ("case_handlers.cases.raises_retryable", "retryable_error", True, None),
     ],
 )
 def test_failures_map_to_type_retryability_and_code(

@@ -16,6 +16,7 @@ from tasker_ctl.errors import (
     NotFoundError,
     StoreBusyError,
     StoreUnusableError,
+    TaskerCtlError,
     UsageError,
 )
 from tasker_ctl.states import InvalidTransitionError, StepEvent, StepState, TaskEvent, TaskState
@@ -432,3 +433,18 @@ def test_a_read_only_repository_cannot_write(db_path: Path) -> None:
     assert reader is not None
     with reader, pytest.raises(StoreUnusableError):
         reader.transition_step(StepChange(ids["a"], StepEvent.ENQUEUE))
+
+
+def test_a_store_path_under_a_file_is_refused_cleanly(tmp_path: Path) -> None:
+    (tmp_path / "plain-file").write_text("x")
+    with pytest.raises(StoreUnusableError, match="cannot create or open the store"):
+        open_for_writing(tmp_path / "plain-file" / "tasker.db")
+
+
+def test_a_duplicate_step_name_is_refused_and_rolled_back(repo: Repository) -> None:
+    ids = diamond(repo)
+    before = repo.table_counts()
+    with pytest.raises(TaskerCtlError, match="refused a change"):
+        repo.add_steps(ids["task"], [new_step("fresh"), new_step("a")], [])
+    assert repo.table_counts() == before
+    assert not repo.conn.in_transaction

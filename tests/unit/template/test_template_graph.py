@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -158,5 +160,5 @@ def test_orders_respect_every_dependency(dependencies: dict[str, list[str]]) -> 
             assert level_of[parent] < level_of[name]
     path = graph.critical_path(dependencies)
     assert len(path) == len(graph.parallel_levels(dependencies))
-    for parent, child in zip(path, path[1:], strict=False):
+    for parent, child in itertools.pairwise(path):
         assert parent in dependencies[child]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
-from conftest import WriteTemplate
 from tasker_ctl.template.findings import Finding, Severity
 from tasker_ctl.template.validation import validate_file
+
+WriteTemplate = Callable[..., Path]  # the write_template fixture in tests/conftest.py
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
@@ -198,7 +202,10 @@ def test_warnings_alone_leave_a_template_valid(write_template: WriteTemplate) ->
 
 # --- tasker-ctl's extension codes (§2.8) ---------------------------------------------------
 
-BATCH = "batch_config: {batch_size: 10, parallelism: 2, cursor_field: id, worker_template: work, failure_strategy: isolate}"
+BATCH = (
+    "batch_config: {batch_size: 10, parallelism: 2, cursor_field: id, worker_template: work,"
+    " failure_strategy: isolate}"
+)
 
 EXTENSION_CASES = [
     pytest.param(
@@ -412,7 +419,8 @@ def _event(name: str, extra: str = "") -> str:
         (
             [_event("Order.Done")],
             ERROR,
-            "Event name 'Order.Done' must contain only lowercase letters, numbers, underscores, and dots",
+            "Event name 'Order.Done' must contain only lowercase letters, numbers, underscores,"
+            " and dots",
         ),
         ([_event("order.done", ", publisher: ' '")], ERROR, "Publisher name cannot be empty"),
         (
@@ -459,7 +467,8 @@ def test_duplicate_alias_keys(write_template: WriteTemplate, first: str, second:
     }
     text = template(
         step("a"),
-        f"{{name: b, handler: {{callable: h.B}},\n      {first}: {values[first]}, {second}: {values[second]}}}",
+        f"{{name: b, handler: {{callable: h.B}},\n"
+        f"      {first}: {values[first]}, {second}: {values[second]}}}",
     )
 
     found = with_code(findings(write_template, text), "DUPLICATE_ALIAS_KEY")

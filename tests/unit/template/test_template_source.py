@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from conftest import WriteTemplate
 from tasker_ctl.template.source import MAX_FILE_BYTES, SourceError, read_source
+
+WriteTemplate = Callable[..., Path]  # the write_template fixture in tests/conftest.py
 
 NESTED = """
 name: nested

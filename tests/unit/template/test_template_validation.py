@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from conftest import WriteTemplate
 from tasker_ctl.errors import InvalidDataError, UsageError
 from tasker_ctl.template.findings import Severity
 from tasker_ctl.template.validation import (
@@ -15,6 +15,8 @@ from tasker_ctl.template.validation import (
     validate_file,
     validate_paths,
 )
+
+WriteTemplate = Callable[..., Path]  # the write_template fixture in tests/conftest.py
 
 HEADER = "name: t\nnamespace_name: tests\nversion: 1.0.0\n"
 ONE_STEP = HEADER + "steps:\n  - name: a\n    handler: {callable: h.A}\n"
@@ -169,6 +171,7 @@ def test_a_validated_template_can_always_be_snapshotted(write_template: WriteTem
         assert report.first_error() is not None
 
 
+@pytest.mark.slow
 def test_a_10000_step_chain_validates(tmp_path: Path) -> None:
     lines = [HEADER, "steps:\n"]
     for i in range(10_000):

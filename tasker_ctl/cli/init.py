@@ -1,0 +1,36 @@
+"""``init``: create ``.tasker-ctl.toml`` and a project layout with an example workflow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tasker_ctl.cli import console
+
+
+def init(
+    directory: Annotated[
+        Path, typer.Argument(help="Project directory (created if missing).", file_okay=False)
+    ] = Path(),
+    no_example: Annotated[
+        bool,
+        typer.Option("--no-example", help="Only the project file and an empty layout."),
+    ] = False,
+) -> None:
+    """Create .tasker-ctl.toml, templates/ and a handlers package, with an example that runs.
+
+    Refuses to overwrite: when any file it would write exists, nothing is written.
+    """
+    from tasker_ctl.project_init import init_project
+
+    result = init_project(directory, example=not no_example)
+    for path in result.created:
+        shown = path.relative_to(directory) if path.is_relative_to(directory) else path
+        suffix = "/" if path.is_dir() else ""
+        console.success(f"Created {shown}{suffix}")
+    print()
+    print("Next:")
+    for command in result.next_commands:
+        print(f"  {command}")

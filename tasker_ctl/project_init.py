@@ -1,0 +1,252 @@
+"""``tasker-ctl init``: a project file and a layout in which an example workflow runs at once.
+
+What is written, relative to the project directory:
+
+* ``.tasker-ctl.toml``: the store, the template directory and the handler package, so that
+  ``task create`` and ``task run`` need no flags;
+* ``templates/``: task templates, with the example ``hello_world.yaml``;
+* ``handlers/``: the handler package, with the example's functional-DSL handlers;
+* ``tests/test_hello_world.py``: plain pytest tests of those handlers.
+
+``--no-example`` writes only the project file, ``handlers/__init__.py`` and an empty
+``templates/``. Nothing is overwritten: when any file already exists, nothing is written.
+Files go through the scaffold writer, which checks every destination first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from tasker_ctl.config import CONFIG_FILENAME
+from tasker_ctl.errors import TaskerCtlError
+from tasker_ctl.scaffold.render import RenderedFile
+from tasker_ctl.scaffold.writer import plan_writes, write_planned
+
+TEMPLATES_DIR = "templates"
+HANDLERS_PACKAGE = "handlers"
+EXAMPLE_NAMESPACE = "examples"
+EXAMPLE_NAME = "hello_world"
+EXAMPLE_INPUT = '{"name": "Tasker"}'
+
+PROJECT_FILE = f"""\
+# tasker-ctl project settings. Paths are relative to this file; flags and environment
+# variables (TASKER_CTL_DB, TASKER_TEMPLATE_PATH) take precedence.
+[cli]
+# The local SQLite store that tasks and their steps are kept in.
+db = ".tasker/tasker.db"
+# Directories searched for task templates (task create, template validate).
+template-paths = ["{TEMPLATES_DIR}"]
+# Packages imported (with their submodules) before handler callables resolve (task run).
+handler-packages = ["{HANDLERS_PACKAGE}"]
+# The language of generated code (generate types | handler | scaffold).
+default-language = "python"
+# Directories with scaffold plugins (template list, template generate).
+# plugin-paths = ["scaffolds"]
+"""
+
+HANDLERS_INIT = '''\
+"""Step handlers of this project.
+
+tasker-ctl imports this package and all its modules before a task runs (handler-packages in
+.tasker-ctl.toml), and registers every @step_handler function under its name.
+"""
+'''
+
+EXAMPLE_TEMPLATE = f"""\
+# An example workflow: greet, then shout and count in parallel, then summarize.
+# Run it:
+#   tasker-ctl task create --namespace {EXAMPLE_NAMESPACE} --name {EXAMPLE_NAME} \\
+#     --input '{EXAMPLE_INPUT}'
+#   tasker-ctl task run <task uuid>
+name: {EXAMPLE_NAME}
+namespace_name: {EXAMPLE_NAMESPACE}
+version: "1.0.0"
+description: "Greet someone: greet -> (shout || count_letters) -> summarize"
+
+input_schema:
+  type: object
+  required: [name]
+  properties:
+    name:
+      type: string
+      description: "Who to greet"
+
+steps:
+  - name: greet
+    description: "Build the greeting from the task input"
+    handler:
+      callable: {EXAMPLE_NAMESPACE}.greet
+    result_schema:
+      type: object
+      required: [greeting]
+      properties:
+        greeting: {{type: string}}
+
+  - name: shout
+    description: "Upper-case the greeting"
+    handler:
+      callable: {EXAMPLE_NAMESPACE}.shout
+    dependencies: [greet]
+    result_schema:
+      type: object
+      required: [shout]
+      properties:
+        shout: {{type: string}}
+
+  - name: count_letters
+    description: "Count the letters of the greeting"
+    handler:
+      callable: {EXAMPLE_NAMESPACE}.count_letters
+    dependencies: [greet]
+    retry:
+      max_attempts: 3
+      backoff: exponential
+      backoff_base_ms: 100
+    result_schema:
+      type: object
+      required: [letters]
+      properties:
+        letters: {{type: integer}}
+
+  - name: summarize
+    description: "Combine both branches"
+    handler:
+      callable: {EXAMPLE_NAMESPACE}.summarize
+    dependencies: [shout, count_letters]
+    result_schema:
+      type: object
+      required: [summary]
+      properties:
+        summary: {{type: string}}
+"""
+
+EXAMPLE_HANDLERS = f'''\
+"""Handlers of templates/{EXAMPLE_NAME}.yaml, written with the functional DSL.
+
+Each @step_handler name is the step's handler.callable in the template. @inputs injects task
+input keys and @depends_on the results of earlier steps, as keyword arguments.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tasker_core.step_handler.functional import depends_on, inputs, step_handler
+
+
+@step_handler("{EXAMPLE_NAMESPACE}.greet")
+@inputs("name")
+def greet(name: str) -> dict[str, Any]:
+    """Build the greeting from the task input."""
+    return {{"greeting": f"Hello, {{name}}!"}}
+
+
+@step_handler("{EXAMPLE_NAMESPACE}.shout")
+@depends_on(greet_result="greet")
+def shout(greet_result: dict[str, Any]) -> dict[str, Any]:
+    """Upper-case the greeting."""
+    return {{"shout": greet_result["greeting"].upper()}}
+
+
+@step_handler("{EXAMPLE_NAMESPACE}.count_letters")
+@depends_on(greet_result="greet")
+def count_letters(greet_result: dict[str, Any]) -> dict[str, Any]:
+    """Count the letters of the greeting."""
+    return {{"letters": sum(char.isalpha() for char in greet_result["greeting"])}}
+
+
+@step_handler("{EXAMPLE_NAMESPACE}.summarize")
+@depends_on(shout_result="shout", count_result="count_letters")
+def summarize(shout_result: dict[str, Any], count_result: dict[str, Any]) -> dict[str, Any]:
+    """Combine both branches."""
+    return {{"summary": f"{{shout_result['shout']}} ({{count_result['letters']}} letters)"}}
+'''
+
+EXAMPLE_TESTS = f'''\
+"""Tests of handlers/{EXAMPLE_NAME}.py: the DSL decorators return the plain functions."""
+
+from __future__ import annotations
+
+from {HANDLERS_PACKAGE}.{EXAMPLE_NAME} import count_letters, greet, shout, summarize
+
+
+def test_the_example_handlers_chain() -> None:
+    greeting = greet(name="Ada")
+    assert greeting == {{"greeting": "Hello, Ada!"}}
+    loud = shout(greet_result=greeting)
+    letters = count_letters(greet_result=greeting)
+    assert summarize(shout_result=loud, count_result=letters) == {{
+        "summary": "HELLO, ADA! (8 letters)"
+    }}
+'''
+
+
+@dataclass(frozen=True)
+class InitResult:
+    """What ``init`` created, and the commands to run next."""
+
+    directory: Path
+    created: list[Path]
+    next_commands: list[str]
+
+
+def project_files(*, example: bool) -> list[RenderedFile]:
+    """The files ``init`` writes, relative to the project directory."""
+    files = [
+        RenderedFile(CONFIG_FILENAME, PROJECT_FILE),
+        RenderedFile(f"{HANDLERS_PACKAGE}/__init__.py", HANDLERS_INIT),
+    ]
+    if example:
+        files += [
+            RenderedFile(f"{TEMPLATES_DIR}/{EXAMPLE_NAME}.yaml", EXAMPLE_TEMPLATE),
+            RenderedFile(f"{HANDLERS_PACKAGE}/{EXAMPLE_NAME}.py", EXAMPLE_HANDLERS),
+            RenderedFile(f"tests/test_{EXAMPLE_NAME}.py", EXAMPLE_TESTS),
+        ]
+    return files
+
+
+def init_project(directory: Path, *, example: bool = True) -> InitResult:
+    """Write the project layout into ``directory`` (created if missing).
+
+    Raises ``TaskerCtlError`` naming every file that already exists, before writing anything.
+    """
+    files = project_files(example=example)
+    existing = [
+        directory / item.relative_path
+        for item in files
+        if (directory / item.relative_path).exists()
+    ]
+    if existing:
+        listed = ", ".join(str(path) for path in existing)
+        raise TaskerCtlError(
+            f"init: already exists: {listed}; nothing was written",
+            hint="run init in a new or empty directory, or move those files away first",
+        )
+    planned = plan_writes(directory, files, force=False)
+    write_planned(planned)
+    created = [item.path for item in planned]
+    templates = directory / TEMPLATES_DIR
+    if not templates.exists():
+        templates.mkdir(parents=True)
+        created.insert(1, templates)
+    return InitResult(directory, created, _next_commands(directory, example=example))
+
+
+def _next_commands(directory: Path, *, example: bool) -> list[str]:
+    commands = [] if directory.resolve() == Path.cwd().resolve() else [f"cd {directory}"]
+    commands.append(f"tasker-ctl template validate {TEMPLATES_DIR}")
+    if not example:
+        commands.append(
+            f"tasker-ctl template generate task_template --output {TEMPLATES_DIR} "
+            "--param name=my_workflow --param handler_callable=my_workflow.first_step"
+        )
+        return commands
+    return [
+        *commands,
+        f"tasker-ctl task create --namespace {EXAMPLE_NAMESPACE} --name {EXAMPLE_NAME} "
+        f"--input '{EXAMPLE_INPUT}'",
+        "tasker-ctl task run <the Task UUID printed above>",
+        f"tasker-ctl generate scaffold --template {TEMPLATES_DIR}/{EXAMPLE_NAME}.yaml "
+        "--output generated",
+    ]

@@ -1,0 +1,143 @@
+"""``tasker-ctl init``: the files it writes, its refusal to overwrite, and a project that runs.
+
+The end-to-end test follows the README: ``init`` in an empty directory, then ``task create`` and
+``task run`` from there, as real subprocesses of ``python -m tasker_ctl``; the project file
+provides the template path, the handler package and the store.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from tasker_ctl.cli.app import app
+from tasker_ctl.config import load_project_config
+
+EXAMPLE_FILES = [
+    ".tasker-ctl.toml",
+    "handlers/__init__.py",
+    "templates/hello_world.yaml",
+    "handlers/hello_world.py",
+    "tests/test_hello_world.py",
+]
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(app, list(args))
+
+
+def cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("TASKER_CTL_DB", "TASKER_TEMPLATE_PATH")
+    }
+    env["NO_COLOR"] = "1"
+    return subprocess.run(
+        [sys.executable, "-m", "tasker_ctl", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _in_empty_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+
+
+def test_init_prints_each_file_and_the_next_commands(tmp_path: Path) -> None:
+    result = run("init")
+    assert result.exit_code == 0, result.output
+    created = [line for line in result.stdout.splitlines() if line.startswith("✓ Created ")]
+    assert created == [f"✓ Created {name}" for name in EXAMPLE_FILES]
+    assert "Next:\n  tasker-ctl template validate templates\n" in result.stdout
+    assert (
+        "  tasker-ctl task create --namespace examples --name hello_world "
+        '--input \'{"name": "Tasker"}\'\n'
+    ) in result.stdout
+    for name in EXAMPLE_FILES:
+        assert (tmp_path / name).is_file()
+
+
+def test_the_project_file_configures_templates_handlers_and_store(tmp_path: Path) -> None:
+    assert run("init").exit_code == 0
+    config = load_project_config(tmp_path)
+    assert config.template_paths == (tmp_path / "templates",)
+    assert config.handler_packages == ("handlers",)
+    assert config.db == tmp_path / ".tasker" / "tasker.db"
+    assert config.default_language == "python"
+
+
+def test_the_example_template_is_valid() -> None:
+    assert run("init").exit_code == 0
+    result = run("template", "validate", "templates")
+    assert result.exit_code == 0, result.output
+
+
+def test_init_refuses_to_overwrite_and_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "handlers").mkdir()
+    (tmp_path / "handlers" / "__init__.py").write_text("# mine\n", encoding="utf-8")
+    result = run("init")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "error: init: already exists: handlers/__init__.py; nothing was written\n"
+    )
+    assert (tmp_path / "handlers" / "__init__.py").read_text(encoding="utf-8") == "# mine\n"
+    assert not (tmp_path / ".tasker-ctl.toml").exists()
+
+
+def test_no_example_writes_only_the_layout(tmp_path: Path) -> None:
+    result = run("init", "--no-example")
+    assert result.exit_code == 0, result.output
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == [
+        ".tasker-ctl.toml",
+        "handlers",
+        "handlers/__init__.py",
+        "templates",
+    ]
+    assert "✓ Created templates/\n" in result.stdout
+
+
+def test_init_into_a_new_directory_says_to_cd_there(tmp_path: Path) -> None:
+    result = run("init", "project")
+    assert result.exit_code == 0, result.output
+    assert "Next:\n  cd project\n" in result.stdout
+    assert (tmp_path / "project" / ".tasker-ctl.toml").is_file()
+
+
+@pytest.mark.slow
+def test_an_initialised_project_runs_its_example_workflow(tmp_path: Path) -> None:
+    init = cli(tmp_path, "init")
+    assert init.returncode == 0, init.stderr
+    created = cli(
+        tmp_path, "task", "create", "--namespace", "examples", "--name", "hello_world",
+        "--input", '{"name": "Ada"}',
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    task = next(
+        line.split(": ", 1)[1]
+        for line in created.stdout.splitlines()
+        if line.startswith("  Task UUID: ")
+    )
+    ran = cli(tmp_path, "task", "run", task)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "complete: 4/4 steps" in ran.stdout
+    step = cli(tmp_path, "task", "step", task, "summarize", "--format", "json")
+    assert json.loads(step.stdout)["result"] == {"summary": "HELLO, ADA! (8 letters)"}
+    assert (tmp_path / ".tasker" / "tasker.db").is_file()
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert tests.returncode == 0, tests.stdout + tests.stderr
