@@ -9,20 +9,20 @@ Workloads (every handler returns a small dict, ``tests/fixtures/engine_handlers/
     W4   one step failing twice (10 ms backoff) then succeeding
     W5   10,000-step layered DAG (100 layers of 100; each step depends on two above it)
 
-Each run is a fresh process that does what ``tasker-ctl task create ... --run`` does: import the
-command line, create the task (``tasker_ctl.tasks.create_task``), run it
-(``tasker_ctl.cli.task_run.execute``, quiet). The table shows the median of ``--runs`` runs (W5:
-``--big-runs``) of the whole process, the create and run parts measured inside it, and the peak
-memory (``ru_maxrss`` of that child).
+Each run is a fresh ``python -m tasker_ctl task create ... --run --format json`` process. The
+table shows the median of ``--runs`` runs (W5: ``--big-runs``) of the whole process's wall time,
+of the run alone (the ``run_finished`` event's ``duration_ms``), and the peak memory (``ru_maxrss``
+of that child, from ``wait4``).
 
     .venv/bin/python benchmarks/bench_engine.py [--runs 5] [--big-runs 1] [--only W1,W2]
-    .venv/bin/python benchmarks/bench_engine.py --profile      # cProfile of a W2 run
+    .venv/bin/python benchmarks/bench_engine.py --profile      # cProfile of W2's create --run
     .venv/bin/python benchmarks/bench_engine.py --importtime   # slowest imports of a W1 process
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -46,7 +46,6 @@ from engine_handlers.workflows import (  # noqa: E402
     write_template,
 )
 
-RESULT_MARK = "@@bench "
 PYCACHE = Path(tempfile.gettempdir()) / "tasker-ctl-bench-pycache"
 
 
@@ -120,59 +119,34 @@ WORKLOADS = [
 @dataclass(frozen=True)
 class Sample:
     whole_s: float
-    import_s: float
-    create_s: float
     run_s: float
     maxrss_mb: float
 
 
-# --- the child: one create + run --------------------------------------------------------------
-
-
-def child(directory: Path, name: str, concurrency: int) -> None:
-    """Create and run one task like ``task create --run``; print the inner timings."""
-    started = time.perf_counter()
-    from tasker_ctl.cli import task_run
-    from tasker_ctl.tasks import CreateRequest, create_task
-
-    imported = time.perf_counter()
-    db = directory / "tasker.db"
-    created = create_task(
-        CreateRequest(
-            namespace=NAMESPACE,
-            name=name,
-            input={},
-            search_path=[directory / "templates"],
-            db_path=db,
-        )
-    )
-    made = time.perf_counter()
-    result = task_run.execute(
-        created.task_uuid, db, [], concurrency, task_run.RunFormat.TEXT, quiet=True
-    )
-    finished = time.perf_counter()
-    report = {
-        "import_s": imported - started,
-        "create_s": made - imported,
-        "run_s": finished - made,
-        "run_finished_ms": result.duration_ms,
-        "status": result.status,
-    }
-    print(RESULT_MARK + json.dumps(report), flush=True)
-
-
-# --- the parent -------------------------------------------------------------------------------
-
-
-def _child_command(directory: Path, workload: Workload, *python_flags: str) -> list[str]:
+def cli_command(directory: Path, workload: Workload, *python_flags: str) -> list[str]:
+    """``tasker-ctl task create ... --run`` for ``workload``'s template in ``directory``."""
     return [
         sys.executable,
         *python_flags,
-        str(Path(__file__).resolve()),
-        "--child",
-        str(directory),
+        "-m",
+        "tasker_ctl",
+        "task",
+        "create",
+        "--namespace",
+        NAMESPACE,
+        "--name",
         workload.key.lower(),
+        "--input",
+        "{}",
+        "--templates",
+        str(directory / "templates"),
+        "--db",
+        str(directory / "tasker.db"),
+        "--run",
+        "--concurrency",
         str(workload.concurrency),
+        "--format",
+        "json",
     ]
 
 
@@ -186,36 +160,17 @@ def run_measured(workload: Workload, steps: list[StepSpec], env: dict[str, str])
         with out_path.open("w") as out, err_path.open("w") as err:
             started = time.perf_counter()
             process = subprocess.Popen(
-                _child_command(directory, workload),
-                cwd=REPO_ROOT,
-                env=env,
-                stdout=out,
-                stderr=err,
+                cli_command(directory, workload), cwd=REPO_ROOT, env=env, stdout=out, stderr=err
             )
             _, status, usage = os.wait4(process.pid, 0)
             whole = time.perf_counter() - started
-            process.returncode = os.waitstatus_to_exitcode(status)
         stdout, stderr = out_path.read_text(), err_path.read_text()
-        if process.returncode != 0:
-            raise SystemExit(f"{workload.key} failed ({process.returncode}):\n{stderr}")
-    report = _report(stdout, stderr, workload)
-    return Sample(
-        whole,
-        report["import_s"],
-        report["create_s"],
-        report["run_finished_ms"] / 1000,
-        usage.ru_maxrss / 1024,
-    )
-
-
-def _report(stdout: str, stderr: str, workload: Workload) -> dict[str, float]:
-    lines = [x for x in stdout.splitlines() if x.startswith(RESULT_MARK)]
-    if not lines:
-        raise SystemExit(f"{workload.key}: no result line\n{stdout}\n{stderr}")
-    report: dict[str, float] = json.loads(lines[-1][len(RESULT_MARK) :])
-    if report["status"] != "complete":
-        raise SystemExit(f"{workload.key} ended {report['status']}:\n{stdout}")
-    return report
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{workload.key} failed:\n{stdout[-2000:]}\n{stderr}")
+    finished = [e for e in map(json.loads, stdout.splitlines()) if e["type"] == "run_finished"]
+    if not finished or finished[-1]["status"] != "complete":
+        raise SystemExit(f"{workload.key} did not complete:\n{stdout[-2000:]}\n{stderr}")
+    return Sample(whole, finished[-1]["duration_ms"] / 1000, usage.ru_maxrss / 1024)
 
 
 def bench(
@@ -239,17 +194,11 @@ def _median(values: list[float]) -> float:
 
 
 def print_table(samples: dict[str, list[Sample]]) -> None:
-    columns = ("whole s", "import s", "create s", "run s")
-    print(f"{'workload':<8} {'runs':>4} " + " ".join(f"{c:>9}" for c in columns) + "  peak MB")
+    print(f"{'workload':<8} {'runs':>4} {'whole s':>9} {'run s':>9} {'peak MB':>8}")
     for key, rows in samples.items():
-        medians = [
-            _median([getattr(r, field) for r in rows])
-            for field in ("whole_s", "import_s", "create_s", "run_s")
-        ]
         print(
-            f"{key:<8} {len(rows):>4} "
-            + " ".join(f"{value:>9.3f}" for value in medians)
-            + f"  {max(r.maxrss_mb for r in rows):>7.1f}"
+            f"{key:<8} {len(rows):>4} {_median([r.whole_s for r in rows]):>9.3f} "
+            f"{_median([r.run_s for r in rows]):>9.3f} {max(r.maxrss_mb for r in rows):>8.1f}"
         )
     measured: dict[str, float] = {}
     if "W1" in samples and "W2" in samples:
@@ -278,7 +227,7 @@ def print_table(samples: dict[str, list[Sample]]) -> None:
 
 
 def profile_w2() -> None:
-    """cProfile of creating and running W2 in this process (cumulative time, top 30)."""
+    """cProfile of ``task create --run`` of W2 in this process (imports included)."""
     import cProfile
     import pstats
 
@@ -287,11 +236,19 @@ def profile_w2() -> None:
         directory = Path(scratch)
         write_template(directory / "templates", "w2", workload.build())
         os.chdir(REPO_ROOT)
+        sys.argv = ["tasker-ctl", *cli_command(directory, workload)[3:]]
         profiler = cProfile.Profile()
-        profiler.runcall(child, directory, "w2", workload.concurrency)
-    stats = pstats.Stats(profiler)
+        with contextlib.suppress(SystemExit):  # the command line always exits
+            profiler.runcall(_cli_main)
+    stats = pstats.Stats(profiler, stream=sys.stderr)
     stats.sort_stats("cumulative").print_stats(30)
     stats.sort_stats("tottime").print_stats(20)
+
+
+def _cli_main() -> None:
+    from tasker_ctl.cli import main
+
+    main()
 
 
 def importtime_w1() -> None:
@@ -301,7 +258,7 @@ def importtime_w1() -> None:
         directory = Path(scratch)
         write_template(directory / "templates", "w1", workload.build())
         completed = subprocess.run(
-            _child_command(directory, workload, "-X", "importtime"),
+            cli_command(directory, workload, "-X", "importtime"),
             cwd=REPO_ROOT,
             env=child_env(),
             capture_output=True,
@@ -333,12 +290,8 @@ def main() -> None:
         action="store_true",
         help="compile every module from source in each run (as with PYTHONDONTWRITEBYTECODE=1)",
     )
-    parser.add_argument("--child", nargs=3, metavar=("DIR", "NAME", "CONCURRENCY"))
     args = parser.parse_args()
-    if args.child:
-        directory, name, concurrency = args.child
-        child(Path(directory), name, int(concurrency))
-    elif args.profile:
+    if args.profile:
         profile_w2()
     elif args.importtime:
         importtime_w1()

@@ -1,9 +1,9 @@
 """The local engine: runs a stored task's ready steps in parallel, durably, with retries.
 
-One scheduler thread owns the store and the state of the run; worker threads only call handlers.
-``graphlib.TopologicalSorter`` says which steps are ready; ``concurrent.futures.wait`` with
-``FIRST_COMPLETED`` wakes the scheduler when a handler returns, a retry falls due or a step
-overruns its timeout, so there is no polling loop.
+One scheduler thread owns the store and the state of the run; worker threads only call handlers
+(:mod:`tasker_ctl.workers`). ``graphlib.TopologicalSorter`` says which steps are ready; the
+scheduler blocks on the workers' completion queue, with a timeout set to the next retry falling
+due or the next step deadline, so there is no polling loop.
 
 Durability: every transition is committed before the engine acts on it (a step is recorded
 ``in_progress`` before its handler is called, and its result is committed before its dependents
@@ -13,12 +13,11 @@ and steps that were running are run again (at-least-once).
 
 from __future__ import annotations
 
-import os
+import heapq
 import queue
-import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from graphlib import TopologicalSorter
@@ -52,14 +51,9 @@ from tasker_ctl.states import (
     TaskEvent,
     TaskState,
 )
-from tasker_ctl.store.records import (
-    AttemptOutcome,
-    StepChange,
-    StepRecord,
-    TaskChange,
-    TaskRecord,
-)
+from tasker_ctl.store.records import AttemptOutcome, StepChange, StepRecord, TaskChange, TaskRecord
 from tasker_ctl.store.repository import Repository
+from tasker_ctl.workers import WorkerPool
 
 DEFAULT_CONCURRENCY = 8
 DEFAULT_GRACE_SECONDS = 10.0
@@ -82,6 +76,26 @@ _TO_RUNNING: dict[str, tuple[TaskEvent, ...]] = {
 _REOPEN = (TaskEvent.RESET, *_TO_RUNNING[TaskState.PENDING])
 _FINISH_COMPLETE = (TaskEvent.ALL_STEPS_COMPLETED, TaskEvent.ALL_STEPS_SUCCESSFUL)
 _FINISH_BLOCKED = (TaskEvent.ALL_STEPS_COMPLETED, TaskEvent.PERMANENT_FAILURE)
+
+# What takes a step from where it rests to in_progress.
+_TO_IN_PROGRESS: dict[str, tuple[StepEvent, ...]] = {
+    StepState.WAITING_FOR_RETRY: (StepEvent.RETRY, StepEvent.ENQUEUE, StepEvent.START),
+    StepState.PENDING: (StepEvent.ENQUEUE, StepEvent.START),
+    StepState.ENQUEUED: (StepEvent.START,),
+    # A run that was killed left these behind: the attempt is made again (at-least-once).
+    StepState.IN_PROGRESS: (
+        StepEvent.WAIT_FOR_RETRY,
+        StepEvent.RETRY,
+        StepEvent.ENQUEUE,
+        StepEvent.START,
+    ),
+}
+_RESTING_STEP_STATES = frozenset(
+    {StepState.COMPLETE, StepState.RESOLVED_MANUALLY, StepState.ERROR, StepState.CANCELLED}
+)
+_FAILED_STATES = frozenset(
+    {StepState.ENQUEUED_AS_ERROR_FOR_ORCHESTRATION, StepState.ERROR, StepState.WAITING_FOR_RETRY}
+)
 
 
 @dataclass(frozen=True)
@@ -121,51 +135,53 @@ class _Step:
     attempts: int
     checkpoint: dict[str, Any] | None
     result: Any = None
-    deadline: float | None = None
-    retry_due: float | None = None
+    token: int = 0
     yields: int = 0
     invoker: ResolvedHandler | UnresolvedHandler | None = None
     policy: RetryPolicy = field(default_factory=RetryPolicy)
 
 
+class _AncestorResults(Mapping[str, tuple[str, Any]]):
+    """Every ancestor's ``(step uuid, result)``, found the first time a handler looks.
+
+    Tasker hands each step the results of all its transitive ancestors. Computing that set for
+    every step of a deep, wide DAG up front costs far more than the run; most handlers read one
+    or two parents, and many none.
+    """
+
+    def __init__(self, step_uuid: str, engine: Engine) -> None:
+        self._step_uuid = step_uuid
+        self._engine = engine
+        self._found: dict[str, str] | None = None
+
+    def _ancestors(self) -> dict[str, str]:
+        if self._found is None:
+            steps, parents = self._engine.steps, self._engine.parents
+            found: dict[str, str] = {}
+            frontier = list(parents[self._step_uuid])
+            seen: set[str] = set()
+            while frontier:
+                parent = frontier.pop()
+                if parent not in seen:
+                    seen.add(parent)
+                    found[steps[parent].record.name] = parent
+                    frontier.extend(parents[parent])
+            self._found = found
+        return self._found
+
+    def __getitem__(self, name: str) -> tuple[str, Any]:
+        step_uuid = self._ancestors()[name]
+        return step_uuid, self._engine.steps[step_uuid].result
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ancestors())
+
+    def __len__(self) -> int:
+        return len(self._ancestors())
+
+
 def _now_text() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-Job = tuple[Future[StepOutcome], Callable[[], StepOutcome]]
-
-
-class _DaemonPool:
-    """A fixed pool of daemon threads: a handler that never returns cannot hold the exit."""
-
-    def __init__(self, size: int) -> None:
-        self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
-        self._size = size
-        for index in range(size):
-            threading.Thread(target=self._work, name=f"tasker-step-{index}", daemon=True).start()
-
-    def shutdown(self) -> None:
-        """Let each worker end once it is idle; a handler still running finishes first."""
-        for _ in range(self._size):
-            self._jobs.put(None)
-
-    def submit(self, job: Callable[[], StepOutcome]) -> Future[StepOutcome]:
-        future: Future[StepOutcome] = Future()
-        self._jobs.put((future, job))
-        return future
-
-    def _work(self) -> None:
-        while True:
-            item = self._jobs.get()
-            if item is None:
-                return
-            future, job = item
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(job())
-            except BaseException as exc:  # reported as the step's failure
-                future.set_exception(exc)
 
 
 class Engine:
@@ -182,6 +198,8 @@ class Engine:
         self.registry = registry
         self.bus = bus or EventBus()
         self.options = options or RunOptions()
+        self.steps: dict[str, _Step] = {}
+        self.parents: dict[str, list[str]] = {}
 
     # --- the run -------------------------------------------------------------------------------
 
@@ -191,31 +209,28 @@ class Engine:
         graph = self.repository.load_graph(task_uuid)
         self._task: TaskRecord = graph.task
         self._task_state = str(graph.task.state)
-        self._steps = {record.uuid: self._runtime(record) for record in graph.steps}
-        self._parents = graph.parents()
-        self._children: dict[str, list[str]] = {uuid: [] for uuid in self._steps}
-        for child, parents in self._parents.items():
-            for parent in parents:
-                self._children[parent].append(child)
-        self._wrapped: dict[str, dict[str, Any]] = {}
-        finished = sum(1 for s in self._steps.values() if s.state in SATISFYING_STEP_STATES)
+        self.steps = {record.uuid: self._runtime(record) for record in graph.steps}
+        self.parents = graph.parents()
+        finished = sum(1 for s in self.steps.values() if s.state in SATISFYING_STEP_STATES)
+        snapshots = tuple(
+            StepSnapshot(s.record.name, s.state, s.attempts, s.record.max_attempts)
+            for s in self.steps.values()
+        )
         self.bus.emit(
             RunStarted(
                 task_uuid,
                 graph.task.name,
                 graph.task.namespace,
                 graph.task.version,
-                len(self._steps),
+                len(self.steps),
                 finished,
                 _now_text(),
-                tuple(
-                    StepSnapshot(s.record.name, s.state, s.attempts, s.record.max_attempts)
-                    for s in self._steps.values()
-                ),
+                snapshots,
             )
         )
         interrupted = False
-        if self._task_state not in TASK_TERMINAL or self._has_runnable_steps():
+        runnable = any(s.state not in _RESTING_STEP_STATES for s in self.steps.values())
+        if self._task_state not in TASK_TERMINAL or runnable:
             interrupted = self._schedule()
         return self._result(started, interrupted)
 
@@ -229,76 +244,79 @@ class Engine:
             policy=RetryPolicy.from_mapping(record.retry),
         )
 
-    def _has_runnable_steps(self) -> bool:
-        return any(s.state not in _RESTING_STEP_STATES for s in self._steps.values())
-
     def _schedule(self) -> bool:
         """The scheduling loop; returns True when it stopped because of Ctrl-C."""
-        if not self._steps:
+        if not self.steps:
             self._advance_task((TaskEvent.START, TaskEvent.NO_STEPS_FOUND))
             return False
         self._open_task()
         self._resolve_handlers()
-        sorter: TopologicalSorter[str] = TopologicalSorter(self._parents)
+        sorter: TopologicalSorter[str] = TopologicalSorter(self.parents)
         sorter.prepare()
-        runnable: list[str] = []
-        in_flight: dict[Future[StepOutcome], str] = {}
-        pool = _DaemonPool(max(1, self.options.concurrency))
-        clock = self.options.clock
-
-        def take_ready() -> None:
-            ready = list(sorter.get_ready())
-            while ready:
-                uuid = ready.pop(0)
-                step = self._steps[uuid]
-                if step.state in SATISFYING_STEP_STATES:
-                    sorter.done(uuid)
-                    ready.extend(sorter.get_ready())
-                elif step.state == StepState.WAITING_FOR_RETRY:
-                    step.retry_due = _due_in(step.record.next_retry_at, clock())
-                elif step.state not in _RESTING_STEP_STATES:
-                    runnable.append(uuid)
-
-        take_ready()
+        self._runnable: deque[str] = deque()
+        self._retries: list[tuple[float, str]] = []
+        self._deadlines: list[tuple[float, str, int]] = []
+        self._in_flight: dict[str, int] = {}
+        pool = WorkerPool(max(1, self.options.concurrency))
+        self._take_ready(sorter)
         try:
             while True:
-                now = clock()
-                for step_uuid, step in self._steps.items():
-                    if step.retry_due is not None and step.retry_due <= now:
-                        step.retry_due = None
-                        runnable.append(step_uuid)
-                while runnable and len(in_flight) < self.options.concurrency:
-                    step_uuid = runnable.pop(0)
-                    in_flight[self._dispatch(step_uuid, pool)] = step_uuid
-                if not in_flight and not any(s.retry_due for s in self._steps.values()):
+                self._release_due_retries()
+                while self._runnable and len(self._in_flight) < self.options.concurrency:
+                    self._dispatch(self._runnable.popleft(), pool)
+                if not self._in_flight and not self._retries:
                     break
-                done, _ = wait(
-                    list(in_flight), timeout=self._next_wake(in_flight), return_when=FIRST_COMPLETED
-                )
-                for future in done:
-                    step_uuid = in_flight.pop(future)
-                    outcome = _outcome_of(future)
-                    if outcome.success and outcome.is_checkpoint_yield:
-                        in_flight[self._continue_from_checkpoint(step_uuid, outcome, pool)] = (
-                            step_uuid
-                        )
-                    elif self._record(step_uuid, outcome):
-                        sorter.done(step_uuid)
-                        take_ready()
-                self._expire_timeouts(in_flight)
+                try:
+                    completion = pool.completions.get(timeout=self._next_wake())
+                except queue.Empty:
+                    self._expire_timeouts()
+                    continue
+                if self._in_flight.get(completion.step_uuid) != completion.token:
+                    continue  # the late result of an attempt already failed by its timeout
+                del self._in_flight[completion.step_uuid]
+                outcome = completion.outcome
+                if outcome.success and outcome.is_checkpoint_yield:
+                    self._continue_from_checkpoint(completion.step_uuid, outcome, pool)
+                elif self._record(completion.step_uuid, outcome):
+                    sorter.done(completion.step_uuid)
+                    self._take_ready(sorter)
+                self._expire_timeouts()
         except KeyboardInterrupt:
-            self._drain(in_flight)
+            self._drain(pool)
             return True
         finally:
             pool.shutdown()
         self._finish_task()
         return False
 
-    def _next_wake(self, in_flight: Mapping[Future[StepOutcome], str]) -> float | None:
+    def _take_ready(self, sorter: TopologicalSorter[str]) -> None:
+        """Queue every step the sorter releases; already finished ones release their children."""
+        ready = deque(sorter.get_ready())
+        now = self.options.clock()
+        while ready:
+            step_uuid = ready.popleft()
+            step = self.steps[step_uuid]
+            if step.state in SATISFYING_STEP_STATES:
+                sorter.done(step_uuid)
+                ready.extend(sorter.get_ready())
+            elif step.state == StepState.WAITING_FOR_RETRY:
+                due = now + _seconds_until(step.record.next_retry_at)
+                heapq.heappush(self._retries, (due, step_uuid))
+            elif step.state not in _RESTING_STEP_STATES:
+                self._runnable.append(step_uuid)
+
+    def _release_due_retries(self) -> None:
+        now = self.options.clock()
+        while self._retries and self._retries[0][0] <= now:
+            self._runnable.append(heapq.heappop(self._retries)[1])
+
+    def _next_wake(self) -> float | None:
         """Seconds until the next retry falls due or a running step overruns (None: no limit)."""
-        running = (self._steps[uuid] for uuid in in_flight.values())
-        moments = [s.retry_due for s in self._steps.values() if s.retry_due is not None]
-        moments += [s.deadline for s in running if s.deadline is not None]
+        while (
+            self._deadlines and self._in_flight.get(self._deadlines[0][1]) != self._deadlines[0][2]
+        ):
+            heapq.heappop(self._deadlines)  # that attempt already finished
+        moments = [heap[0][0] for heap in (self._retries, self._deadlines) if heap]
         if not moments:
             return None
         return max(0.0, min(moments) - self.options.clock())
@@ -307,42 +325,34 @@ class Engine:
 
     def _resolve_handlers(self) -> None:
         resolved: dict[str, ResolvedHandler | UnresolvedHandler] = {}
-        for step in self._steps.values():
-            handler = step.record.handler
-            key = repr(sorted(handler.items()))
+        for step in self.steps.values():
+            key = repr(sorted(step.record.handler.items()))
             if key not in resolved:
-                resolved[key] = self.registry.resolve(
-                    HandlerDefinition(
-                        callable=str(handler.get("callable", "")),
-                        method=handler.get("method"),
-                        resolver=handler.get("resolver"),
-                        initialization=handler.get("initialization") or {},
-                    )
-                )
+                resolved[key] = self.registry.resolve(_handler_definition(step.record.handler))
             step.invoker = resolved[key]
 
-    def _dispatch(self, step_uuid: str, pool: _DaemonPool) -> Future[StepOutcome]:
+    def _dispatch(self, step_uuid: str, pool: WorkerPool) -> None:
         """Record the step as running, then hand its handler to a worker."""
-        step = self._steps[step_uuid]
-        events = {
-            StepState.WAITING_FOR_RETRY: (StepEvent.RETRY, StepEvent.ENQUEUE, StepEvent.START),
-            StepState.PENDING: (StepEvent.ENQUEUE, StepEvent.START),
-            StepState.ENQUEUED: (StepEvent.START,),
-            # A run that was killed left these behind: the attempt is made again.
-            StepState.IN_PROGRESS: (
-                StepEvent.WAIT_FOR_RETRY,
-                StepEvent.RETRY,
-                StepEvent.ENQUEUE,
-                StepEvent.START,
-            ),
-        }[StepState(step.state)]
+        step = self.steps[step_uuid]
         recovering = step.state == StepState.IN_PROGRESS
+        events = _TO_IN_PROGRESS[StepState(step.state)]
         self._transition(step, events, metadata={"recovered": True} if recovering else None)
-        return self._submit(step, pool)
+        self._submit(step, pool)
+
+    def _submit(self, step: _Step, pool: WorkerPool) -> None:
+        step.token += 1
+        step_uuid = step.record.uuid
+        self._in_flight[step_uuid] = step.token
+        if step.record.timeout_seconds:
+            deadline = self.options.clock() + step.record.timeout_seconds
+            heapq.heappush(self._deadlines, (deadline, step_uuid, step.token))
+        payload = self._payload(step)
+        invoker = step.invoker
+        assert invoker is not None
+        pool.submit(step_uuid, step.token, lambda: invoker.invoke(payload))
 
     def _payload(self, step: _Step) -> dict[str, Any]:
         task = self._task
-        handler = step.record.handler
         return build_payload(
             task_uuid=task.uuid,
             correlation_id=task.correlation_id or task.uuid,
@@ -357,58 +367,32 @@ class Engine:
             max_attempts=step.record.max_attempts,
             inputs=step.record.inputs,
             checkpoint=step.checkpoint,
-            dependency_results={
-                self._steps[a].record.name: (a, self._steps[a].result)
-                for a in self._ancestors(step.record.uuid)
-            },
-            handler=HandlerDefinition(
-                callable=str(handler.get("callable", "")),
-                method=handler.get("method"),
-                resolver=handler.get("resolver"),
-                initialization=handler.get("initialization") or {},
-            ),
+            dependency_results=_AncestorResults(step.record.uuid, self),
+            handler=_handler_definition(step.record.handler),
         )
 
-    def _ancestors(self, step_uuid: str) -> list[str]:
-        seen: set[str] = set()
-        order: list[str] = []
-        frontier = list(self._parents[step_uuid])
-        while frontier:
-            parent = frontier.pop()
-            if parent not in seen:
-                seen.add(parent)
-                order.append(parent)
-                frontier.extend(self._parents[parent])
-        return order
-
     def _continue_from_checkpoint(
-        self, step_uuid: str, outcome: StepOutcome, pool: _DaemonPool
-    ) -> Future[StepOutcome]:
+        self, step_uuid: str, outcome: StepOutcome, pool: WorkerPool
+    ) -> None:
         """Store a checkpoint yield and call the handler again: neither an attempt nor a move."""
-        step = self._steps[step_uuid]
+        step = self.steps[step_uuid]
         step.yields += 1
         if step.yields > MAX_CHECKPOINT_YIELDS:
             message = f"the handler yielded more than {MAX_CHECKPOINT_YIELDS} checkpoints"
-            finished: Future[StepOutcome] = Future()
-            finished.set_result(StepOutcome.failed(message, "checkpoint_limit", retryable=False))
-            return finished
+            self._record(
+                step_uuid, StepOutcome.failed(message, "checkpoint_limit", retryable=False)
+            )
+            return
         checkpoint = outcome.checkpoint
-        step.checkpoint = self._merged_checkpoint(step, checkpoint.to_dict() if checkpoint else {})
+        step.checkpoint = _merged_checkpoint(
+            step.checkpoint, checkpoint.to_dict() if checkpoint else {}
+        )
         self.repository.save_checkpoint(step_uuid, step.checkpoint)
-        return self._submit(step, pool)
-
-    def _submit(self, step: _Step, pool: _DaemonPool) -> Future[StepOutcome]:
-        if step.record.timeout_seconds:
-            step.deadline = self.options.clock() + step.record.timeout_seconds
-        payload = self._payload(step)
-        invoker = step.invoker
-        assert invoker is not None
-        return pool.submit(lambda: invoker.invoke(payload))
+        self._submit(step, pool)
 
     def _record(self, step_uuid: str, outcome: StepOutcome) -> bool:
         """Commit what an attempt produced; True when the step is now complete."""
-        step = self._steps[step_uuid]
-        step.deadline = None
+        step = self.steps[step_uuid]
         attempt = AttemptOutcome(
             success=outcome.success,
             result=outcome.result,
@@ -444,7 +428,6 @@ class Engine:
             )
             return False
         due = datetime.now(UTC) + timedelta(milliseconds=decision.delay_ms)
-        step.retry_due = self.options.clock() + decision.delay_ms / 1000
         self._transition(
             step,
             (StepEvent.ENQUEUE_AS_ERROR_FOR_ORCHESTRATION, StepEvent.WAIT_FOR_RETRY),
@@ -453,37 +436,37 @@ class Engine:
             next_retry_at=due.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             delay_ms=decision.delay_ms,
         )
+        # Counted from the commit, so the recorded gap is never shorter than the delay.
+        heapq.heappush(self._retries, (self.options.clock() + decision.delay_ms / 1000, step_uuid))
         return False
 
-    def _merged_checkpoint(self, step: _Step, new: dict[str, Any]) -> dict[str, Any]:
-        history = list((step.checkpoint or {}).get("history", []))
-        history.append({"cursor": new.get("cursor"), "items_processed": new.get("items_processed")})
-        return {**new, "timestamp": _now_text(), "history": history}
-
-    def _expire_timeouts(self, in_flight: dict[Future[StepOutcome], str]) -> None:
+    def _expire_timeouts(self) -> None:
         now = self.options.clock()
-        for future, step_uuid in list(in_flight.items()):
-            step = self._steps[step_uuid]
-            if step.deadline is not None and step.deadline <= now and not future.done():
-                # The thread cannot be stopped; its late result is ignored.
-                del in_flight[future]
-                seconds = step.record.timeout_seconds or 0
+        while self._deadlines and self._deadlines[0][0] <= now:
+            _, step_uuid, token = heapq.heappop(self._deadlines)
+            if self._in_flight.get(step_uuid) == token:
+                # The thread cannot be stopped; its late result will be ignored.
+                del self._in_flight[step_uuid]
+                seconds = self.steps[step_uuid].record.timeout_seconds or 0
                 self._record(step_uuid, StepOutcome.timed_out(seconds))
 
-    def _drain(self, in_flight: dict[Future[StepOutcome], str]) -> None:
+    def _drain(self, pool: WorkerPool) -> None:
         """After Ctrl-C: let running handlers finish for a while and record what they did."""
         deadline = self.options.clock() + self.options.grace_seconds
         try:
-            while in_flight:
+            while self._in_flight:
                 remaining = deadline - self.options.clock()
                 if remaining <= 0:
                     break
-                done, _ = wait(list(in_flight), timeout=remaining, return_when=FIRST_COMPLETED)
-                for future in done:
-                    step_uuid = in_flight.pop(future)
-                    outcome = _outcome_of(future)
-                    if not outcome.is_checkpoint_yield:
-                        self._record(step_uuid, outcome)
+                try:
+                    completion = pool.completions.get(timeout=remaining)
+                except queue.Empty:
+                    break
+                if self._in_flight.get(completion.step_uuid) != completion.token:
+                    continue
+                del self._in_flight[completion.step_uuid]
+                if not completion.outcome.is_checkpoint_yield:
+                    self._record(completion.step_uuid, completion.outcome)
         except KeyboardInterrupt:
             pass
 
@@ -507,14 +490,15 @@ class Engine:
             target = STEP_MACHINE.transitions[(state, event)]
             if event == StepEvent.START:
                 attempts += 1
+            waiting = event == StepEvent.WAIT_FOR_RETRY
             changes.append(
                 StepChange(
                     step_uuid=step.record.uuid,
                     event=event,
                     expected_state=state,
                     outcome=outcome if index == 0 else None,
-                    next_retry_at=next_retry_at if event == StepEvent.WAIT_FOR_RETRY else None,
-                    backoff_ms=delay_ms if event == StepEvent.WAIT_FOR_RETRY else None,
+                    next_retry_at=next_retry_at if waiting else None,
+                    backoff_ms=delay_ms if waiting else None,
                     metadata=metadata,
                 )
             )
@@ -524,6 +508,7 @@ class Engine:
         step.state, step.attempts = state, attempts
         at = _now_text()
         for from_state, to_state, event in moves:
+            waiting = to_state == StepState.WAITING_FOR_RETRY
             self.bus.emit(
                 StepTransitioned(
                     task_uuid=self._task.uuid,
@@ -536,27 +521,19 @@ class Engine:
                     max_attempts=step.record.max_attempts,
                     at=at,
                     error=error if to_state in _FAILED_STATES else None,
-                    next_retry_at=next_retry_at
-                    if to_state == StepState.WAITING_FOR_RETRY
-                    else None,
-                    delay_ms=delay_ms if to_state == StepState.WAITING_FOR_RETRY else None,
+                    next_retry_at=next_retry_at if waiting else None,
+                    delay_ms=delay_ms if waiting else None,
                 )
             )
 
     # --- the task ------------------------------------------------------------------------------
 
     def _open_task(self) -> None:
-        if self._task_state in _TO_RUNNING:
-            self._advance_task(_TO_RUNNING[self._task_state])
-        else:
-            self._advance_task(_REOPEN)
+        self._advance_task(_TO_RUNNING.get(self._task_state, _REOPEN))
 
     def _finish_task(self) -> None:
-        states = [s.state for s in self._steps.values()]
-        if all(state in SATISFYING_STEP_STATES for state in states):
-            self._advance_task(_FINISH_COMPLETE)
-        else:
-            self._advance_task(_FINISH_BLOCKED)
+        done = all(s.state in SATISFYING_STEP_STATES for s in self.steps.values())
+        self._advance_task(_FINISH_COMPLETE if done else _FINISH_BLOCKED)
 
     def _advance_task(self, events: Iterable[TaskEvent]) -> None:
         events = tuple(events)
@@ -577,7 +554,7 @@ class Engine:
             self.bus.emit(TaskTransitioned(self._task.uuid, from_state, to_state, str(event), at))
 
     def _result(self, started: float, interrupted: bool) -> RunResult:
-        states = [s.state for s in self._steps.values()]
+        states = [s.state for s in self.steps.values()]
         completed = sum(1 for s in states if s in SATISFYING_STEP_STATES)
         failed = sum(1 for s in states if s == StepState.ERROR)
         duration_ms = int((self.options.clock() - started) * 1000)
@@ -606,11 +583,19 @@ class Engine:
         return result
 
 
-def _outcome_of(future: Future[StepOutcome]) -> StepOutcome:
-    exc = future.exception()
-    if exc is None:
-        return future.result()
-    return StepOutcome.failed(f"{type(exc).__name__}: {exc}", "handler_error", retryable=True)
+def _handler_definition(handler: Mapping[str, Any]) -> HandlerDefinition:
+    return HandlerDefinition(
+        callable=str(handler.get("callable", "")),
+        method=handler.get("method"),
+        resolver=handler.get("resolver"),
+        initialization=handler.get("initialization") or {},
+    )
+
+
+def _merged_checkpoint(previous: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    history = list((previous or {}).get("history", []))
+    history.append({"cursor": new.get("cursor"), "items_processed": new.get("items_processed")})
+    return {**new, "timestamp": _now_text(), "history": history}
 
 
 def _error_json(outcome: StepOutcome) -> dict[str, Any]:
@@ -623,26 +608,8 @@ def _error_json(outcome: StepOutcome) -> dict[str, Any]:
     }
 
 
-def _due_in(next_retry_at: str | None, now: float) -> float:
+def _seconds_until(next_retry_at: str | None) -> float:
     if not next_retry_at:
-        return now
+        return 0.0
     moment = datetime.fromisoformat(next_retry_at.replace("Z", "+00:00"))
-    return now + max(0.0, (moment - datetime.now(UTC)).total_seconds())
-
-
-def default_concurrency() -> int:
-    """Handlers mostly wait on I/O, so more workers than cores pays off."""
-    return max(DEFAULT_CONCURRENCY, 2 * (os.cpu_count() or 1))
-
-
-_RESTING_STEP_STATES = frozenset(
-    {
-        StepState.COMPLETE,
-        StepState.RESOLVED_MANUALLY,
-        StepState.ERROR,
-        StepState.CANCELLED,
-    }
-)
-_FAILED_STATES = frozenset(
-    {StepState.ENQUEUED_AS_ERROR_FOR_ORCHESTRATION, StepState.ERROR, StepState.WAITING_FOR_RETRY}
-)
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())

@@ -22,7 +22,7 @@ import pkgutil
 import sys
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -37,7 +37,7 @@ from tasker_ctl.outcome import (
     unserializable_part,
 )
 from tasker_ctl.sdk.classify import classify_exception
-from tasker_ctl.sdk.compat import activate_tasker_core
+from tasker_ctl.sdk.compat import activate_tasker_core, active_implementation
 from tasker_ctl.suggest import did_you_mean
 
 _BASE_MODULES = frozenset({"tasker_core.step_handler.base", "tasker_ctl.sdk.step_handler.base"})
@@ -131,16 +131,9 @@ def build_payload(
             "inputs": dict(inputs or {}),
             "checkpoint": dict(checkpoint) if checkpoint is not None else None,
         },
-        "dependency_results": {
-            name: {
-                "step_uuid": ancestor_uuid,
-                "success": True,
-                "status": "completed",
-                "result": result,
-                "metadata": {},
-            }
-            for name, (ancestor_uuid, result) in (dependency_results or {}).items()
-        },
+        "dependency_results": WrappedResults(
+            {} if dependency_results is None else dependency_results
+        ),
         "step_definition": {
             "name": template_step_name,
             "handler": {
@@ -151,6 +144,37 @@ def build_payload(
             },
         },
     }
+
+
+class WrappedResults(Mapping[str, dict[str, Any]]):
+    """Ancestor results wrapped as Tasker's orchestrator wraps them, each built when first read.
+
+    ``results`` may itself be lazy (the engine finds a step's ancestors only if a handler
+    looks), so nothing here walks it until asked.
+    """
+
+    def __init__(self, results: Mapping[str, tuple[str, Any]]) -> None:
+        self._results = results
+        self._wrapped: dict[str, dict[str, Any]] = {}
+
+    def __getitem__(self, name: str) -> dict[str, Any]:
+        wrapped = self._wrapped.get(name)
+        if wrapped is None:
+            ancestor_uuid, result = self._results[name]
+            wrapped = self._wrapped[name] = {
+                "step_uuid": ancestor_uuid,
+                "success": True,
+                "status": "completed",
+                "result": result,
+                "metadata": {},
+            }
+        return wrapped
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._results)
+
+    def __len__(self) -> int:
+        return len(self._results)
 
 
 def build_context(payload: Mapping[str, Any], handler_name: str) -> Any:
@@ -164,6 +188,9 @@ def build_context(payload: Mapping[str, Any], handler_name: str) -> Any:
     task = payload.get("task") or {}
     inner = task.get("task") or task
     step = payload.get("workflow_step") or {}
+    if active_implementation() == "tasker-py":
+        # tasker-py's pydantic StepContext wants a plain dict of every ancestor.
+        payload = {**payload, "dependency_results": dict(payload.get("dependency_results") or {})}
     event = types.FfiStepEvent(
         event_id=str(uuid.uuid4()),
         task_uuid=str(inner.get("task_uuid", "")),

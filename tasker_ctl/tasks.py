@@ -508,6 +508,16 @@ def task_status(db_path: Path, task_reference: str, *, now: datetime | None = No
     return build_task_view(graph, now=now)
 
 
+def task_status_with_template(
+    db_path: Path, task_reference: str, *, now: datetime | None = None
+) -> tuple[TaskView, JsonObject]:
+    """The task view and the template snapshot it was created from (for ``task visualize``)."""
+    with _reader(db_path, task_reference) as (repository, task_uuid):
+        graph = repository.load_graph(task_uuid)
+        snapshot = repository.load_template_snapshot(task_uuid)
+    return build_task_view(graph, now=now), snapshot
+
+
 def build_task_view(graph: TaskGraph, *, now: datetime | None = None) -> TaskView:
     """A :class:`TaskView` from stored rows (no template model needed)."""
     moment = now or datetime.now(UTC)

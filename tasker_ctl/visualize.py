@@ -8,11 +8,17 @@ diagram valid where Tasker's would not be.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from tasker_ctl.template import graph
 from tasker_ctl.template.models import Backoff, StepDefinition, StepType, TaskTemplate
+
+if TYPE_CHECKING:
+    from tasker_ctl.tasks import StepView, TaskView
 
 CLASS_DEFINITIONS = (
     "classDef completed fill:#d4edda,stroke:#28a745",
@@ -182,3 +188,174 @@ def dot_graph(template: TaskTemplate) -> str:
 def _dot_id(name: str) -> str:
     escaped = name.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
+
+
+# --- tasks (reference §7.4) -------------------------------------------------------------------
+
+_STATE_CATEGORIES = {
+    "complete": "completed",
+    "resolved_manually": "completed",
+    "in_progress": "in_progress",
+    "pending": "pending",
+    "error": "error",
+    "cancelled": "error",
+    "waiting_for_retry": "retrying",
+    "enqueued": "retrying",
+    "enqueued_for_orchestration": "retrying",
+    "enqueued_as_error_for_orchestration": "retrying",
+}
+_SHAPE_NAMES = {
+    StepType.STANDARD: "rectangle",
+    StepType.DECISION: "diamond",
+    StepType.BATCHABLE: "trapezoid",
+    StepType.DEFERRED_CONVERGENCE: "trapezoid",
+    StepType.BATCH_WORKER: "subroutine",
+}
+
+
+def visualize_task(view: TaskView, template: TaskTemplate, output_format: str = "mermaid") -> str:
+    """A stored task as Mermaid (the graph), a markdown document, or JSON (reference §7.4)."""
+    data = task_visualization(view, template)
+    if output_format == "json":
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    nodes = [
+        Node(n["id"], n["label"], StepType(n["step_type"]), n["visual_category"])
+        for n in data["graph"]["nodes"]
+    ]
+    edges = [Edge(e["from"], e["to"], e["edge_style"] == "dashed") for e in data["graph"]["edges"]]
+    diagram = mermaid_graph(nodes, edges)
+    if output_format != "markdown":
+        return diagram
+    header = data["table"]["header"]
+    lines = [
+        f"# {view.name}",
+        "",
+        f"**Task**: {header['name']} | **Namespace**: {header['namespace']} | "
+        f"**Version**: {header['version']}",
+        "",
+        f"**Status**: {header['status']} | **Completion**: "
+        f"{header['completion_percentage']:.0f}% | **Health**: {header['health_status']} | "
+        f"**Elapsed**: {header['elapsed']}",
+        "",
+        "```mermaid",
+        diagram + "```",
+        "",
+        "## Step Details",
+        "",
+        "| Step | Type | Handler | State | Duration | Attempts | Error |",
+        "|------|------|---------|-------|----------|----------|-------|",
+    ]
+    for row in data["table"]["rows"]:
+        cells = [
+            row["name"],
+            row["step_type"],
+            row["handler"] or "",
+            row["state"],
+            row["duration"] or _NONE,
+            row["attempts"],
+            row["error_type"] or _NONE,
+        ]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def task_visualization(view: TaskView, template: TaskTemplate) -> dict[str, Any]:
+    """The JSON shape of Tasker's ``task visualize`` (without server links)."""
+    executed = {step.name: step for step in view.steps}
+    template_names = {step.name for step in template.steps}
+    decisions = {s.name for s in template.steps if s.step_type is StepType.DECISION}
+    nodes: list[dict[str, Any]] = []
+    categories: dict[str, str] = {}
+    for step in template.steps:
+        run = executed.get(step.name)
+        if run is not None:
+            category = _STATE_CATEGORIES.get(run.state, "default")
+            label = step.name
+        elif decisions.intersection(step.dependencies):
+            category, label = "untraversed", f"{step.name}\\n(untraversed)"
+        else:
+            category, label = "pending", step.name
+        categories[step.name] = category
+        nodes.append(_task_node(step.name, label, step.step_type, category))
+    for run in view.steps:
+        if run.name not in template_names:  # batch workers and other dynamic steps
+            category = _STATE_CATEGORIES.get(run.state, "default")
+            categories[run.name] = category
+            nodes.append(_task_node(run.name, run.name, StepType(run.step_type), category))
+    pairs = {(dep, s.name) for s in template.steps for dep in s.dependencies}
+    pairs |= {edge for edge in view.edges if edge[1] not in template_names}
+    edges = [
+        {
+            "from": source,
+            "to": target,
+            "edge_style": "solid"
+            if categories.get(source) == "completed" and categories.get(target) != "untraversed"
+            else "dashed",
+        }
+        for source, target in sorted(pairs)
+        if source in categories and target in categories
+    ]
+    rows = [_task_row(run, categories[run.name]) for run in view.steps]
+    return {
+        "graph": {"nodes": nodes, "edges": edges},
+        "table": {
+            "header": {
+                "name": view.name,
+                "namespace": view.namespace,
+                "version": view.version,
+                "status": view.status,
+                "completion_percentage": view.completion_percentage,
+                "health_status": view.health_status,
+                "elapsed": format_duration(_elapsed_ms(view.created_at, view.completed_at)),
+                "dlq_status": None,
+            },
+            "rows": rows,
+        },
+        "warnings": [],
+    }
+
+
+def _task_node(name: str, label: str, step_type: StepType, category: str) -> dict[str, Any]:
+    return {
+        "id": name,
+        "label": label,
+        "visual_category": category,
+        "node_shape": _SHAPE_NAMES[step_type],
+        "step_type": str(step_type),
+    }
+
+
+def _task_row(run: StepView, category: str) -> dict[str, Any]:
+    started = run.started_at or run.created_at
+    duration = format_duration(_elapsed_ms(started, run.completed_at)) if run.completed_at else None
+    return {
+        "name": run.name,
+        "step_type": run.step_type,
+        "handler": run.handler_callable,
+        "dependencies": list(run.dependencies) or None,
+        "state": run.state,
+        "visual_category_label": category,
+        "duration": duration,
+        "attempts": f"{run.attempts}/{run.max_attempts}",
+        "error_type": (run.error or {}).get("error_type"),
+    }
+
+
+def _elapsed_ms(start: str, end: str | None) -> int:
+    begin = datetime.fromisoformat(start.replace("Z", "+00:00"))
+    finish = datetime.fromisoformat(end.replace("Z", "+00:00")) if end else datetime.now(UTC)
+    return max(0, int((finish - begin).total_seconds() * 1000))
+
+
+def format_duration(milliseconds: int) -> str:
+    """``850ms``, ``1.500s``, ``5s``, ``2m 30s``, ``1h 2m 3s`` (milliseconds zero-padded)."""
+    if milliseconds < 1000:
+        return f"{milliseconds}ms"
+    seconds, millis = divmod(milliseconds, 1000)
+    if seconds < 60:
+        return f"{seconds}s" if millis == 0 else f"{seconds}.{millis:03d}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m {seconds}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes}m {seconds}s"

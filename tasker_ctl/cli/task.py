@@ -14,6 +14,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -497,3 +498,35 @@ def retry(
 
     result = tasks.retry_task(db_path(db), task, step_name, reason=reason)
     _report(result, output_format, "Step reset successfully!")
+
+
+class TaskDiagramFormat(StrEnum):
+    """``task visualize`` output: the Mermaid graph, a markdown document, or JSON."""
+
+    MERMAID = "mermaid"
+    MARKDOWN = "markdown"
+    JSON = "json"
+
+
+def visualize(
+    task: TaskArgument,
+    db: DbOption = None,
+    output_format: Annotated[
+        TaskDiagramFormat, typer.Option("--format", "-f", help="mermaid, markdown or json.")
+    ] = TaskDiagramFormat.MERMAID,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+) -> None:
+    """Draw a task as Mermaid: each step coloured by its state, untaken branches dashed."""
+    from tasker_ctl import tasks
+    from tasker_ctl.template.models import TaskTemplate
+    from tasker_ctl.visualize import visualize_task
+
+    view, snapshot = tasks.task_status_with_template(db_path(db), task)
+    text = visualize_task(view, TaskTemplate.from_snapshot(snapshot), str(output_format))
+    if output is None:
+        sys.stdout.write(text)
+        return
+    output.write_text(text, encoding="utf-8")
+    console.success(f"Written to {output}")

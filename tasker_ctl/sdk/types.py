@@ -7,11 +7,12 @@ unchanged when tasker-py is not installed. Field names, defaults and result shap
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation
 
 from tasker_ctl.sdk.models import TaskSequenceStepWrapper
 
@@ -78,6 +79,10 @@ def _as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _as_mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 class StepContext(BaseModel):
     """Everything a handler sees for one execution of one step."""
 
@@ -89,7 +94,8 @@ class StepContext(BaseModel):
     correlation_id: UUID
     handler_name: str
     input_data: dict[str, Any] = Field(default_factory=dict)
-    dependency_results: dict[str, Any] = Field(default_factory=dict)
+    # Kept as given: the engine passes a lazy mapping of every ancestor's result.
+    dependency_results: Annotated[Mapping[str, Any], SkipValidation] = Field(default_factory=dict)
     step_config: dict[str, Any] = Field(default_factory=dict)
     step_inputs: dict[str, Any] = Field(default_factory=dict)
     retry_count: int = 0
@@ -110,7 +116,7 @@ class StepContext(BaseModel):
             correlation_id=UUID(event.correlation_id),
             handler_name=handler_name,
             input_data=_as_dict(inner_task.get("context")),
-            dependency_results=_as_dict(payload.get("dependency_results")),
+            dependency_results=_as_mapping(payload.get("dependency_results")),
             step_config=_as_dict(handler.get("initialization")),
             step_inputs=_as_dict(workflow_step.get("inputs")),
             retry_count=workflow_step.get("attempts") or 0,

@@ -5,6 +5,11 @@ module turns that graph into plain Python values and records the line of every k
 so that findings can say ``file:line``. Nothing is expanded before it is measured: a document
 whose aliases would expand to more than :data:`MAX_EXPANDED_NODES` nodes, a file larger than
 :data:`MAX_FILE_BYTES`, and nesting deeper than :data:`MAX_DEPTH` are refused up front.
+
+Most templates are plain block YAML: no anchors, aliases, merge keys or explicit tags. Those are
+read straight from the C parser's event stream, without composing nodes, which is several times
+faster on a large template; anything else (and any document the fast reader would refuse) is
+read through the node graph, so results and error messages are the same either way.
 """
 
 from __future__ import annotations
@@ -83,6 +88,12 @@ def read_source(path: Path) -> SourceDocument:
 
 def parse_source(text: str, path: Path) -> SourceDocument:
     """Parse YAML ``text`` (already read from ``path``) into a :class:`SourceDocument`."""
+    document = _EventReader(path).read(text)
+    return document if document is not None else _read_nodes(text, path)
+
+
+def _read_nodes(text: str, path: Path) -> SourceDocument:
+    """Compose ``text`` into nodes and build from them: every YAML feature, every refusal."""
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -222,3 +233,122 @@ class _Builder:
             raise SourceError(message, node.start_mark.line + 1) from exc
         # Keep values JSON-compatible: timestamps become ISO 8601 text.
         return value.isoformat() if isinstance(value, date) else value
+
+
+class _NeedsNodes(Exception):
+    """The event reader met something only the node-based reader handles (or refuses)."""
+
+
+class _EventReader:
+    """Builds a :class:`SourceDocument` from parser events, for plain documents only.
+
+    It gives up (``read`` returns None) at the first anchor, alias, explicit tag, merge key,
+    non-text key, duplicate key, over-deep nesting, unreadable value or YAML error, and when the
+    stream is not exactly one document: the node-based reader then produces the same result or
+    the same refusal. Scalar tags and values are memoised per text, as resolving and constructing
+    them are pure functions of it and templates repeat the same few values many times.
+    """
+
+    def __init__(self, path: Path):
+        self._document = SourceDocument(path=path, data=None)
+        self._value_lines = self._document.value_lines
+        self._key_lines = self._document.key_lines
+        self._scalars = yaml.SafeLoader("")
+        self._tags: dict[str, str] = {}
+        self._values: dict[tuple[str, str], Any] = {}
+
+    def read(self, text: str) -> SourceDocument | None:
+        events = yaml.parse(text, Loader=_Loader)
+        try:
+            if not isinstance(next(events), yaml.StreamStartEvent):
+                return None
+            if not isinstance(next(events), yaml.DocumentStartEvent):
+                return None  # an empty stream
+            self._document.data = self._value(next(events), next, events, (), 0)
+            if not isinstance(next(events), yaml.DocumentEndEvent):
+                return None
+            if not isinstance(next(events), yaml.StreamEndEvent):
+                return None  # another document follows
+        except (_NeedsNodes, yaml.YAMLError, StopIteration):
+            return None
+        finally:
+            events.close()
+        return self._document
+
+    def _value(
+        self,
+        event: yaml.Event,
+        next_event: Any,
+        events: Iterator[yaml.Event],
+        path: JsonPath,
+        depth: int,
+    ) -> Any:
+        kind = type(event)
+        if depth > MAX_DEPTH or kind is yaml.AliasEvent:
+            raise _NeedsNodes
+        if event.tag is not None or event.anchor is not None:  # type: ignore[attr-defined]
+            raise _NeedsNodes
+        self._value_lines.setdefault(path, event.start_mark.line + 1)
+        if kind is yaml.ScalarEvent:
+            return self._scalar(event)  # type: ignore[arg-type]
+        if kind is yaml.SequenceStartEvent:
+            items = []
+            item = next_event(events)
+            while type(item) is not yaml.SequenceEndEvent:
+                items.append(
+                    self._value(item, next_event, events, (*path, len(items)), depth + 1)
+                )
+                item = next_event(events)
+            return items
+        if kind is yaml.MappingStartEvent:
+            return self._mapping(next_event, events, path, depth)
+        raise _NeedsNodes
+
+    def _mapping(
+        self, next_event: Any, events: Iterator[yaml.Event], path: JsonPath, depth: int
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        key_event = next_event(events)
+        while type(key_event) is not yaml.MappingEndEvent:
+            if type(key_event) is not yaml.ScalarEvent or key_event.anchor is not None:
+                raise _NeedsNodes
+            if key_event.tag is not None:
+                raise _NeedsNodes
+            key = key_event.value
+            if key in result or (key_event.implicit[0] and self._tag(key) == _MERGE_TAG):
+                raise _NeedsNodes
+            key_path = (*path, key)
+            self._key_lines[key_path] = key_event.start_mark.line + 1
+            result[key] = self._value(next_event(events), next_event, events, key_path, depth + 1)
+            key_event = next_event(events)
+        return result
+
+    def _tag(self, text: str) -> str:
+        tag = self._tags.get(text)
+        if tag is None:
+            tag = self._tags[text] = self._scalars.resolve(yaml.ScalarNode, text, (True, False))
+        return tag
+
+    def _scalar(self, event: yaml.ScalarEvent) -> Any:
+        text = event.value
+        if not event.implicit[0]:
+            return text  # quoted or block text: always a string
+        tag = self._tag(text)
+        if tag == _STR_TAG:
+            return text
+        key = (tag, text)
+        try:
+            return self._values[key]
+        except KeyError:
+            pass
+        construct = self._scalars.yaml_constructors.get(tag)
+        if construct is None or tag not in _PLAIN_SCALAR_TAGS:
+            raise _NeedsNodes
+        node = yaml.ScalarNode(tag, text, event.start_mark, event.end_mark)
+        try:
+            value = construct(self._scalars, node)
+        except (yaml.YAMLError, ValueError) as exc:
+            raise _NeedsNodes from exc
+        value = value.isoformat() if isinstance(value, date) else value
+        self._values[key] = value
+        return value

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from tasker_ctl.cli.app import app
+from tasker_ctl.cli import app
 from tasker_ctl.config import load_project_config
 
 EXAMPLE_FILES = [

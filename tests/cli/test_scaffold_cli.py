@@ -20,7 +20,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner, Result
 
-from tasker_ctl.cli.app import app
+from tasker_ctl.cli import app
 
 BUNDLED_PLUGIN = Path(__file__).resolve().parents[2] / "scaffolds" / "python"
 

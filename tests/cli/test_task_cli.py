@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from tasker_ctl.cli.app import app
+from tasker_ctl.cli import app
 from tasker_ctl.store import open_for_writing
 from tasker_ctl.store.records import AttemptOutcome, StepChange
 

@@ -1,0 +1,163 @@
+"""The root ``tasker-ctl`` command, its groups, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from tasker_ctl import __version__
+from tasker_ctl.cli import console
+from tasker_ctl.errors import EXIT_INTERRUPTED, TaskerCtlError
+
+
+class _ErrorBoundary(TyperGroup):
+    """Turns a ``TaskerCtlError`` raised below into ``error:``/``hint:`` lines and its exit code."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TaskerCtlError as exc:
+            console.error(exc.message, exc.hint)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            console.error("interrupted")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+def _group(help_text: str) -> typer.Typer:
+    return typer.Typer(help=help_text, no_args_is_help=True, add_completion=False)
+
+
+_GROUP_HELP = {
+    "template": "Task templates: validate, inspect, draw; scaffolds: list, info, generate.",
+    "task": "Tasks in the local store: create, run, inspect, and operator actions.",
+    "plugin": "Scaffold plugins: list the discovered ones, validate one.",
+    "generate": "Python code from a task template: types, handler stubs, a scaffold.",
+}
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"tasker-ctl {__version__}")
+        raise typer.Exit()
+
+
+def _root(
+    no_color: Annotated[
+        bool, typer.Option("--no-color", help="Plain output, no colour (NO_COLOR works too).")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Local-first command line for Tasker workflows."""
+    if no_color:
+        console.disable_color()
+
+
+def _template_commands(group: typer.Typer) -> None:
+    from tasker_ctl.cli import scaffold, template_draw, template_lint
+
+    group.command("validate")(template_lint.validate)
+    group.command("inspect")(template_lint.inspect)
+    group.command("graph")(template_draw.graph)
+    group.command("visualize")(template_draw.visualize)
+    group.command("list")(scaffold.template_list)
+    group.command("info")(scaffold.template_info)
+    group.command("generate")(scaffold.template_generate)
+
+
+def _task_commands(group: typer.Typer) -> None:
+    from tasker_ctl.cli import task, task_run
+
+    group.command("create")(task.create)
+    group.command("run")(task_run.run)
+    group.command("list")(task.list_tasks)
+    group.command("status")(task.status)
+    group.command("get", hidden=True)(task.status)
+    group.command("steps")(task.steps)
+    group.command("step")(task.step)
+    group.command("audit")(task.audit)
+    group.command("step-audit", hidden=True)(task.audit)
+    group.command("cancel")(task.cancel)
+    group.command("reset-step")(task.reset_step)
+    group.command("resolve-step")(task.resolve_step)
+    group.command("complete-step")(task.complete_step)
+    group.command("retry")(task.retry)
+    group.command("visualize")(task.visualize)
+
+
+def _plugin_commands(group: typer.Typer) -> None:
+    from tasker_ctl.cli import scaffold
+
+    group.command("list")(scaffold.plugin_list)
+    group.command("validate")(scaffold.plugin_validate)
+
+
+def _generate_commands(group: typer.Typer) -> None:
+    from tasker_ctl.cli import generate
+
+    group.command("types")(generate.types)
+    group.command("handler")(generate.handler)
+    group.command("scaffold")(generate.scaffold)
+
+
+_GROUPS: dict[str, Callable[[typer.Typer], None]] = {
+    "template": _template_commands,
+    "task": _task_commands,
+    "plugin": _plugin_commands,
+    "generate": _generate_commands,
+}
+_TOP_LEVEL = ("init",)
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """The program: every command, or with ``only`` just that group or top-level command.
+
+    Typer turns every registered command into a click command on each run, so the entry point
+    builds only the part of the tree the command line asks for; the full tree serves ``--help``
+    and tests. This function is the one list of what the program offers.
+    """
+    root = typer.Typer(
+        cls=_ErrorBoundary,
+        help="Local-first command line for Tasker workflows: lint templates, create and run tasks.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    root.callback()(_root)
+    for name, register in _GROUPS.items():
+        if only in (None, name):
+            group = _group(_GROUP_HELP[name])
+            register(group)
+            root.add_typer(group, name=name)
+    if only in (None, "init"):
+        from tasker_ctl.cli import init
+
+        root.command("init")(init.init)
+    return root
+
+
+def __getattr__(name: str) -> typer.Typer:
+    # ``app`` (the whole program) is built on first use: the entry point does not need it.
+    if name == "app":
+        whole = build_app()
+        globals()["app"] = whole
+        return whole
+    raise AttributeError(name)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    # Looking pydantic plugins up scans every installed distribution (~60 ms per command);
+    # tasker-ctl needs none. Set PYDANTIC_DISABLE_PLUGINS yourself to choose otherwise.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    requested = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)
+    known = requested in _GROUPS or requested in _TOP_LEVEL
+    build_app(requested if known else None)(prog_name="tasker-ctl")
