@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,11 @@ def template_fixtures() -> Path:
 def bundled_templates() -> Path:
     """The repository's ``templates/`` directory, which must always validate."""
     return BUNDLED_TEMPLATES
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _leave_sys_path_as_found() -> Iterator[None]:
+    """Handler registries put directories on sys.path; each test module starts from a clean one."""
+    saved = list(sys.path)
+    yield
+    sys.path[:] = saved

@@ -17,41 +17,25 @@ import random
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from engine_handlers.workflows import (
+    REPO_ROOT,
+    StepSpec,
+    create,
+    layered_dag,
+    stored_steps,
+    subprocess_env,
+    tasker_ctl_command,
+    write_template,
+)
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-sys.path.insert(0, str(FIXTURES))
-try:
-    from engine_handlers.workflows import (
-        REPO_ROOT,
-        StepSpec,
-        create,
-        layered_dag,
-        preserved_sys_path,
-        stored_steps,
-        subprocess_env,
-        tasker_ctl_command,
-        write_template,
-    )
-finally:
-    sys.path.remove(str(FIXTURES))
-
-from tasker_ctl.engine import RunOptions  # noqa: E402
-from tasker_ctl.running import run_task  # noqa: E402
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _leave_sys_path_as_found() -> Iterator[None]:
-    with preserved_sys_path():
-        yield
-
+from tasker_ctl.engine import RunOptions
+from tasker_ctl.running import run_task
 
 FORK_KILLS = 25
 CLI_KILLS = 2

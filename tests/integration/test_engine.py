@@ -6,48 +6,34 @@ creates a task with ``tasker_ctl.tasks.create_task`` and runs it with ``run_task
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from engine_handlers import probes
+from engine_handlers.workflows import (
+    StepSpec,
+    create,
+    stored_attempts,
+    stored_steps,
+    stored_transitions,
+    write_template,
+)
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-sys.path.insert(0, str(FIXTURES))
-try:
-    from engine_handlers import probes
-    from engine_handlers.workflows import (
-        StepSpec,
-        create,
-        preserved_sys_path,
-        stored_attempts,
-        stored_steps,
-        stored_transitions,
-        write_template,
-    )
-finally:
-    sys.path.remove(str(FIXTURES))
-
-from tasker_ctl.engine import RunOptions, RunResult  # noqa: E402
-from tasker_ctl.events import (  # noqa: E402
+from tasker_ctl.engine import RunOptions, RunResult
+from tasker_ctl.events import (
     Event,
     RunFinished,
     RunStarted,
     StepTransitioned,
 )
-from tasker_ctl.running import run_task  # noqa: E402
-from tasker_ctl.store.connection import parse_timestamp  # noqa: E402
-from tasker_ctl.tasks import reset_step  # noqa: E402
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _leave_sys_path_as_found() -> Iterator[None]:
-    with preserved_sys_path():
-        yield
+from tasker_ctl.running import run_task
+from tasker_ctl.store.connection import parse_timestamp
+from tasker_ctl.tasks import reset_step
 
 
 @dataclass

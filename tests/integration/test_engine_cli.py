@@ -8,36 +8,19 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-sys.path.insert(0, str(FIXTURES))
-try:
-    from engine_handlers.workflows import (
-        REPO_ROOT,
-        StepSpec,
-        create,
-        preserved_sys_path,
-        stored_steps,
-        stored_transitions,
-        subprocess_env,
-        tasker_ctl_command,
-        write_template,
-    )
-finally:
-    sys.path.remove(str(FIXTURES))
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _leave_sys_path_as_found() -> Iterator[None]:
-    with preserved_sys_path():
-        yield
-
+from engine_handlers.workflows import (
+    REPO_ROOT,
+    StepSpec,
+    create,
+    stored_steps,
+    stored_transitions,
+    subprocess_env,
+    tasker_ctl_command,
+    write_template,
+)
 
 DIAMOND = [
     StepSpec("start"),

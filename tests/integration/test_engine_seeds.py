@@ -14,33 +14,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from engine_handlers.workflows import (
+    REPO_ROOT,
+    stored_attempts,
+    stored_steps,
+    stored_transitions,
+    subprocess_env,
+    tasker_ctl_command,
+)
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-sys.path.insert(0, str(FIXTURES))
-try:
-    from engine_handlers.workflows import (
-        REPO_ROOT,
-        preserved_sys_path,
-        stored_attempts,
-        stored_steps,
-        stored_transitions,
-        subprocess_env,
-        tasker_ctl_command,
-    )
-finally:
-    sys.path.remove(str(FIXTURES))
-
-from tasker_ctl.events import Event, StepTransitioned  # noqa: E402
-from tasker_ctl.running import run_task  # noqa: E402
-from tasker_ctl.store.connection import parse_timestamp  # noqa: E402
-from tasker_ctl.tasks import CreateRequest, create_task  # noqa: E402
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _leave_sys_path_as_found() -> Iterator[None]:
-    with preserved_sys_path():
-        yield
-
+from tasker_ctl.events import Event, StepTransitioned
+from tasker_ctl.running import run_task
+from tasker_ctl.store.connection import parse_timestamp
+from tasker_ctl.tasks import CreateRequest, create_task
 
 TEMPLATES = REPO_ROOT / "templates"
 ECOMMERCE_INPUT = json.loads((TEMPLATES / "inputs" / "ecommerce_order.json").read_text())

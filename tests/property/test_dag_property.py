@@ -7,39 +7,22 @@ the stored transition order is checked too.
 
 from __future__ import annotations
 
-import sys
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
+from engine_handlers import probes
+from engine_handlers.workflows import (
+    StepSpec,
+    create,
+    stored_steps,
+    stored_transitions,
+    write_template,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-sys.path.insert(0, str(FIXTURES))
-try:
-    from engine_handlers import probes
-    from engine_handlers.workflows import (
-        StepSpec,
-        create,
-        preserved_sys_path,
-        stored_steps,
-        stored_transitions,
-        write_template,
-    )
-finally:
-    sys.path.remove(str(FIXTURES))
-
-from tasker_ctl.engine import RunOptions  # noqa: E402
-from tasker_ctl.running import run_task  # noqa: E402
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _leave_sys_path_as_found() -> Iterator[None]:
-    with preserved_sys_path():
-        yield
-
+from tasker_ctl.engine import RunOptions
+from tasker_ctl.running import run_task
 
 Dag = dict[str, list[str]]
 
