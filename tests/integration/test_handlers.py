@@ -61,9 +61,8 @@ def isolated_imports(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def registry(isolated_imports: None) -> HandlerRegistry:
     # The seed handlers are the repository's own handlers/ package; test-only cases live in
-    # tests/fixtures/case_handlers.
+    # tests/fixtures/case_handlers (on the path through pytest's pythonpath setting).
     registry = HandlerRegistry(root=REPOSITORY)
-    sys.path.insert(0, str(FIXTURES))
     registry.discover("handlers")
     registry.discover("case_handlers")
     return registry
