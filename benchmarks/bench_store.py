@@ -2,8 +2,9 @@
 
 Generates a template whose steps form a chain with extra fan-in (step i depends on i-1 and i-7)
 and an ``input_schema``, then runs each command N times as a fresh ``python -m tasker_ctl``
-process against a fresh store and prints the median, min and max wall-clock times. The budget
-is 0.5 s for each.
+process against a fresh store and prints the median, min and max wall-clock times and the median
+CPU time of the child (user + system, from ``getrusage(RUSAGE_CHILDREN)``, which a loaded machine
+inflates much less), with the load average. The budget is 0.5 s for each at 1,000 steps.
 
     .venv/bin/python benchmarks/bench_store.py [--runs 7] [--steps 1000]
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -50,22 +52,34 @@ def write_template(directory: Path, steps: int) -> None:
     (directory / "big_chain.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+CPU_SECONDS: list[float] = []
+"""The child CPU time of every :func:`timed` run, in order (read with :func:`cpu_of`)."""
+
+
 def timed(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, str]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     completed = subprocess.run(
         command, capture_output=True, text=True, env=env, cwd=cwd, check=False
     )
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU_SECONDS.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
     if completed.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{completed.stderr}")
     return elapsed, completed.stdout
 
 
-def report(label: str, samples: list[float]) -> None:
+def cpu_of(samples: list[float]) -> list[float]:
+    """The CPU times of the last ``len(samples)`` runs."""
+    return CPU_SECONDS[-len(samples) :]
+
+
+def report(label: str, samples: list[float], cpu: list[float]) -> None:
     print(
         f"{label:<28} median {statistics.median(samples) * 1000:7.1f} ms   "
         f"min {min(samples) * 1000:7.1f} ms   max {max(samples) * 1000:7.1f} ms   "
-        f"(n={len(samples)})"
+        f"cpu {statistics.median(cpu) * 1000:7.1f} ms   (n={len(samples)})"
     )
 
 
@@ -94,6 +108,7 @@ def main() -> None:
 
         timed([*cli, "--version"], env, root)  # warm the file and bytecode caches
         startup = [timed([*cli, "--version"], env, root)[0] for _ in range(args.runs)]
+        startup_cpu = cpu_of(startup)
         create_command = [
             *cli, "task", "create", "-n", "bench", "--name", "big_chain",
             "-i", '{"n": 1, "email": "a@example.com"}', "--format", "json",
@@ -104,19 +119,23 @@ def main() -> None:
             elapsed, output = timed(create_command, env, root)
             creates.append(elapsed)
             task_uuid = json.loads(output)["task_uuid"]
+        creates_cpu = cpu_of(creates)
         statuses = [
             timed([*cli, "task", "status", task_uuid], env, root)[0] for _ in range(args.runs)
         ]
+        statuses_cpu = cpu_of(statuses)
         statuses_json = [
             timed([*cli, "task", "status", task_uuid, "--format", "json"], env, root)[0]
             for _ in range(args.runs)
         ]
+        statuses_json_cpu = cpu_of(statuses_json)
 
-    print(f"{args.steps}-step template, {args.runs} runs each, whole processes:")
-    report("tasker-ctl --version", startup)
-    report("task create", creates)
-    report("task status", statuses)
-    report("task status --format json", statuses_json)
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"{args.steps}-step template, {args.runs} runs each, whole processes (load {load}):")
+    report("tasker-ctl --version", startup, startup_cpu)
+    report("task create", creates, creates_cpu)
+    report("task status", statuses, statuses_cpu)
+    report("task status --format json", statuses_json, statuses_json_cpu)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,10 @@ if TYPE_CHECKING:
     from tasker_ctl.tasks import AuditEntry, CreatedTask, OperatorResult, StepView, TaskView
 
 
+WATCH_INTERVAL_SECONDS = 0.5
+# Past this many steps the drawing takes seconds and pages of screen; `task visualize` suits it.
+GRAPH_STEP_LIMIT = 200
+
 StepArgument = Annotated[str, typer.Argument(help="Step name or UUID.")]
 ReasonOption = Annotated[str, typer.Option("--reason", "-r", help="Why (kept in the audit trail).")]
 
@@ -94,6 +98,14 @@ def create(
     ] = False,
     handlers: HandlersOption = None,
     concurrency: ConcurrencyOption = 8,
+    environment: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            help="Apply the template's environments.NAME overrides "
+            "(default: the project's `environment`, where the template defines it).",
+        ),
+    ] = None,
 ) -> None:
     """Create a task from a template: check the input, store the task and its first steps.
 
@@ -115,6 +127,8 @@ def create(
         reason=reason,
         correlation_id=correlation_id,
         validate_input=not no_validate,
+        environment=environment or config.environment,
+        environment_optional=environment is None,
     )
     created = create_task(request)
     if output_format is OutputFormat.JSON:
@@ -181,8 +195,13 @@ def status(
     db: DbOption = None,
     output_format: FormatOption = OutputFormat.TEXT,
     graph: Annotated[
-        bool, typer.Option("--graph/--no-graph", help="Draw the DAG with each step's state.")
-    ] = True,
+        bool | None,
+        typer.Option(
+            "--graph/--no-graph",
+            help=f"Draw the DAG with each step's state [default: up to {GRAPH_STEP_LIMIT} steps].",
+            show_default=False,
+        ),
+    ] = None,
     watch: Annotated[
         bool, typer.Option("--watch", "-w", help="Refresh until the task comes to rest.")
     ] = False,
@@ -198,6 +217,8 @@ def status(
     from tasker_ctl.ui.terminal import make_console
 
     out = make_console(no_color=not console.color_enabled(sys.stdout))
+    if graph is None:
+        graph = len(view.steps) <= GRAPH_STEP_LIMIT
     if not watch:
         out.print(_status_renderable(view, graph, out.width))
         return
@@ -210,7 +231,6 @@ def status(
             live.update(_status_renderable(view, graph, out.width), refresh=True)
 
 
-WATCH_INTERVAL_SECONDS = 0.5
 _RESTING_TASK_STATES = frozenset(
     {"complete", "error", "cancelled", "resolved_manually", "blocked_by_failures", "pending"}
 )
@@ -222,6 +242,8 @@ def _status_renderable(view: TaskView, graph: bool, width: int) -> RenderableTyp
     from rich.text import Text
 
     parts: list[RenderableType] = [Text(_captured(_print_task_details, view))]
+    if not graph and len(view.steps) > GRAPH_STEP_LIMIT:
+        parts.append(Text(f"(graph of {len(view.steps)} steps not drawn: --graph draws it)\n"))
     if graph and view.steps:
         from tasker_ctl.ui.dag import render_dag
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from tasker_ctl.errors import InvalidDataError
 from tasker_ctl.scaffold.case import CASE_FILTERS
 from tasker_ctl.scaffold.metadata import TemplateMetadata
+
+if TYPE_CHECKING:
+    import jinja2
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class RenderedFile:
 
 
 def _environment(search: list[Path]) -> jinja2.Environment:
+    import jinja2  # only when rendering: `init` and the scaffold listings never need it
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(path) for path in search]),
         undefined=jinja2.StrictUndefined,
@@ -43,6 +47,8 @@ def render_outputs(
 ) -> list[RenderedFile]:
     """Render every output of ``metadata`` with ``context``; raise ``InvalidDataError`` on a
     template error, naming the file."""
+    import jinja2
+
     env = _environment([metadata.directory, plugin_root])
     rendered: list[RenderedFile] = []
     for output in metadata.outputs:

@@ -153,34 +153,74 @@ def _step_from_row(row: tuple[Any, ...]) -> StepRecord:
     )
 
 
-@lru_cache(maxsize=64)
-def _step_update_sql(event: str, to_state: str, outcome: str | None) -> str:
-    """The compare-and-set UPDATE for one kind of step transition (built once per kind).
+# What each step event does to the row besides its state (SQL, by column).
+_STEP_EFFECTS: dict[str, dict[str, str]] = {
+    StepEvent.START: {
+        "attempts": "attempts + 1",
+        "started_at": ":now",
+        "next_retry_at": "NULL",
+        "backoff_ms": "NULL",
+        "completed_at": "NULL",
+    },
+    StepEvent.RESET_FOR_RETRY: {
+        "attempts": "0",
+        "checkpoint": "NULL",
+        "next_retry_at": "NULL",
+        "backoff_ms": "NULL",
+        "completed_at": "NULL",
+    },
+    StepEvent.RETRY: {"next_retry_at": "NULL", "completed_at": "NULL"},
+    StepEvent.WAIT_FOR_RETRY: {"next_retry_at": ":next_retry_at", "backoff_ms": ":backoff_ms"},
+}
 
-    Parameters, in order: to_state, now, [next_retry_at, backoff_ms], [result / error], uuid,
-    expected state. ``outcome`` is None, ``"success"`` or ``"failure"``.
+
+@lru_cache(maxsize=128)
+def _step_update_sql(moves: tuple[tuple[str, str], ...], outcome: str | None) -> str:
+    """One compare-and-set UPDATE for a chain of transitions of one step (built once per kind).
+
+    ``moves`` are ``(event, to_state)`` in order; later effects on a column win, as if applied
+    one by one. ``outcome`` is None, ``"success"`` or ``"failure"``. Named parameters: state,
+    now, next_retry_at, backoff_ms, result, error, uuid, expected.
     """
-    sets = ["state = ?", "updated_at = ?"]
-    if event == StepEvent.START:
-        sets += ["attempts = attempts + 1", "started_at = updated_at"]
-        sets += ["next_retry_at = NULL", "backoff_ms = NULL", "completed_at = NULL"]
-    elif event == StepEvent.RESET_FOR_RETRY:
-        sets += ["attempts = 0", "checkpoint = NULL", "next_retry_at = NULL", "backoff_ms = NULL"]
-        sets += ["completed_at = NULL"]
-    elif event == StepEvent.RETRY:
-        sets += ["next_retry_at = NULL", "completed_at = NULL"]
-    if event == StepEvent.WAIT_FOR_RETRY:
-        sets += ["next_retry_at = ?", "backoff_ms = ?"]
-    if to_state in _FINISHED_STEP_STATES:
-        sets.append("completed_at = updated_at")
+    sets = {"state": ":state", "updated_at": ":now"}
+    for event, to_state in moves:
+        sets.update(_STEP_EFFECTS.get(event, {}))
+        if to_state in _FINISHED_STEP_STATES:
+            sets["completed_at"] = ":now"
     if outcome == "success":
-        sets += ["result = ?", "error = NULL"]
+        sets.update(result=":result", error="NULL")
     elif outcome == "failure":
-        sets += ["result = COALESCE(?, result)", "error = ?"]
+        sets.update(result="COALESCE(:result, result)", error=":error")
+    assignments = ", ".join(f"{column} = {value}" for column, value in sets.items())
     return (
-        f"UPDATE steps SET {', '.join(sets)} WHERE uuid = ? AND state = ? "
+        f"UPDATE steps SET {assignments} WHERE uuid = :uuid AND state = :expected "
         "RETURNING task_uuid, attempts"
     )
+
+
+def _chains(changes: Sequence[StepChange]) -> Iterator[list[StepChange]]:
+    """Consecutive changes of one step that a single UPDATE can apply, in order.
+
+    Every right-hand side of an UPDATE sees the row as it was, so a chain may count at most
+    one attempt, never reset the count, and carry at most one outcome (on its first change).
+    """
+    chain: list[StepChange] = []
+    for change in changes:
+        starts = sum(1 for c in (*chain, change) if c.event == StepEvent.START)
+        joins = (
+            chain
+            and change.step_uuid == chain[0].step_uuid
+            and change.outcome is None
+            and change.event != StepEvent.RESET_FOR_RETRY
+            and chain[0].event != StepEvent.RESET_FOR_RETRY
+            and starts <= 1
+        )
+        if chain and not joins:
+            yield chain
+            chain = []
+        chain.append(change)
+    if chain:
+        yield chain
 
 
 @lru_cache(maxsize=32)
@@ -394,8 +434,8 @@ class Repository:
         """
         now = utc_now()
         with self.write() as conn:
-            for step_change in step_changes:
-                self._apply_step_change(conn, step_change, now)
+            for chain in _chains(step_changes):
+                self._apply_step_chain(conn, chain, now)
             for task_change in task_changes:
                 self._apply_task_change(conn, task_change, now)
 
@@ -407,50 +447,69 @@ class Repository:
         """Apply one task transition in its own short transaction."""
         self.apply(task_changes=(change,))
 
-    def _apply_step_change(self, conn: sqlite3.Connection, change: StepChange, now: str) -> None:
-        from_state = change.expected_state
+    def _apply_step_chain(
+        self, conn: sqlite3.Connection, chain: Sequence[StepChange], now: str
+    ) -> None:
+        """Check every move of ``chain``, apply them with one UPDATE, record each transition."""
+        first = chain[0]
+        from_state = first.expected_state
         if from_state is None:
-            row = conn.execute("SELECT state FROM steps WHERE uuid = ?", (change.step_uuid,))
+            row = conn.execute("SELECT state FROM steps WHERE uuid = ?", (first.step_uuid,))
             found = row.fetchone()
             if found is None:
-                raise NotFoundError(f"no step {change.step_uuid} in the store {self.path}")
+                raise NotFoundError(f"no step {first.step_uuid} in the store {self.path}")
             from_state = found[0]
-        to_state = check_transition(STEP_MACHINE, from_state, change.event)
-        outcome = change.outcome
+        moves: list[tuple[str, str, str]] = []
+        state = from_state
+        for change in chain:
+            target = check_transition(STEP_MACHINE, state, change.event)
+            moves.append((state, target, change.event))
+            state = target
+        outcome = first.outcome
         kind = None if outcome is None else ("success" if outcome.success else "failure")
-        params: list[Any] = [to_state, now]
-        if change.event == StepEvent.WAIT_FOR_RETRY:
-            params += [change.next_retry_at, change.backoff_ms]
-        result_json = error_json = None
-        if outcome is not None:
-            result_json = None if outcome.result is None else dumps(outcome.result)
-            error_json = None if outcome.error is None else dumps(outcome.error)
-            params += [result_json, error_json] if kind == "failure" else [result_json]
-        params += [change.step_uuid, from_state]
-        returned = conn.execute(_step_update_sql(change.event, to_state, kind), params).fetchone()
+        result_json = None if outcome is None or outcome.result is None else dumps(outcome.result)
+        error_json = None if outcome is None or outcome.error is None else dumps(outcome.error)
+        waiting = next((c for c in chain if c.event == StepEvent.WAIT_FOR_RETRY), None)
+        sql = _step_update_sql(tuple((event, to) for _, to, event in moves), kind)
+        params = {
+            "state": state,
+            "now": now,
+            "next_retry_at": waiting.next_retry_at if waiting else None,
+            "backoff_ms": waiting.backoff_ms if waiting else None,
+            "result": result_json,
+            "error": error_json,
+            "uuid": first.step_uuid,
+            "expected": from_state,
+        }
+        returned = conn.execute(sql, params).fetchone()
         if returned is None:
-            raise self._step_conflict(conn, change, from_state)
+            raise self._step_conflict(conn, first, from_state)
         task_uuid, attempts = returned
-        metadata = None if change.metadata is None else dumps(change.metadata)
-        conn.execute(
+        started_at = next((i for i, c in enumerate(chain) if c.event == StepEvent.START), None)
+        conn.executemany(
             _INSERT_STEP_TRANSITION,
-            (
-                task_uuid,
-                change.step_uuid,
-                from_state,
-                to_state,
-                change.event,
-                attempts,
-                now,
-                metadata,
-            ),
+            [
+                (
+                    task_uuid,
+                    change.step_uuid,
+                    move_from,
+                    move_to,
+                    change.event,
+                    attempts - 1 if started_at is not None and index < started_at else attempts,
+                    now,
+                    None if change.metadata is None else dumps(change.metadata),
+                )
+                for index, (change, (move_from, move_to, _)) in enumerate(
+                    zip(chain, moves, strict=True)
+                )
+            ],
         )
         if outcome is not None:
             conn.execute(
                 _INSERT_RESULT,
                 (
                     task_uuid,
-                    change.step_uuid,
+                    first.step_uuid,
                     attempts,
                     int(outcome.success),
                     result_json,

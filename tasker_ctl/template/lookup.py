@@ -11,7 +11,7 @@ resolves to the one earlier in the search path.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,7 +74,8 @@ def read_header(path: Path) -> dict[str, str] | None:
     """The ``name``, ``namespace_name`` and ``version`` a template file declares, or None.
 
     Top-level keys start in column 0, so they are found without parsing the whole file; a file
-    whose header cannot be read that way (flow style, anchors) is parsed in full.
+    whose header cannot be read that way (flow style or JSON) is parsed only as far as the three
+    keys, and one that uses anchors, aliases or tags there is loaded in full.
     """
     try:
         text = path.read_text(encoding="utf-8")
@@ -96,7 +97,7 @@ def read_header(path: Path) -> dict[str, str] | None:
 def _scalar(raw: str) -> str | None:
     try:
         value = yaml.load(raw, Loader=_Loader)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError):  # ValueError: a date such as 2025-13-45
         return None
     return _as_text(value)
 
@@ -109,10 +110,94 @@ def _as_text(value: Any) -> str | None:
     return None
 
 
+class _NeedsFullLoad(Exception):
+    """The header uses YAML (anchors, aliases, tags, merge keys) only a full load reads right."""
+
+
 def _header_from_document(text: str) -> dict[str, str] | None:
+    """The header read from the parser's events, stopping once all three keys are seen.
+
+    The keys come first in almost every file, so the rest (all the steps) is never parsed.
+    """
+    try:
+        header = _header_from_events(text)
+    except _NeedsFullLoad:
+        return _header_from_full_load(text)
+    except (yaml.YAMLError, ValueError):
+        return None
+    if header is None or len(header) < len(_HEADER_KEYS):
+        return None
+    texts = {key: value for key, value in header.items() if value is not None}
+    return texts if len(texts) == len(_HEADER_KEYS) else None
+
+
+def _header_from_events(text: str) -> dict[str, str | None] | None:
+    """``key -> text`` for the header keys found at the top level; None when not a mapping."""
+    parser = _Loader(text)
+    try:
+        next_event: Callable[[], Any] = parser.get_event
+        next_event()  # the stream's start
+        if not isinstance(next_event(), yaml.DocumentStartEvent):
+            return None
+        root = next_event()
+        _refuse_special(root)
+        if not isinstance(root, yaml.MappingStartEvent):
+            return None
+        header: dict[str, str | None] = {}
+        while len(header) < len(_HEADER_KEYS):
+            key = next_event()
+            if isinstance(key, yaml.MappingEndEvent):
+                break
+            _refuse_special(key)
+            value = next_event()
+            _refuse_special(value)
+            if not isinstance(key, yaml.ScalarEvent):
+                _skip_collection(next_event, key)
+            elif key.implicit[0] and key.value == "<<":
+                raise _NeedsFullLoad
+            if isinstance(value, yaml.CollectionStartEvent):
+                _skip_collection(next_event, value)
+                text_value = None
+            else:
+                text_value = _scalar_text(parser, value)
+            if isinstance(key, yaml.ScalarEvent) and key.value in _HEADER_KEYS:
+                header.setdefault(key.value, text_value)
+        return header
+    finally:
+        parser.dispose()
+
+
+def _refuse_special(event: Any) -> None:
+    if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+        raise _NeedsFullLoad
+    if getattr(event, "tag", None) is not None:
+        raise _NeedsFullLoad
+
+
+def _skip_collection(next_event: Callable[[], Any], start: Any) -> None:
+    """Consume the events of the collection that ``start`` opened."""
+    depth = 1
+    while depth:
+        event = next_event()
+        _refuse_special(event)
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _scalar_text(parser: Any, event: yaml.ScalarEvent) -> str | None:
+    """What a full load would make of the scalar, as header text (see :func:`_as_text`)."""
+    if not event.implicit[0]:
+        return event.value
+    node = yaml.ScalarNode(parser.resolve(yaml.ScalarNode, event.value, (True, False)), event.value)
+    return _as_text(parser.construct_object(node))
+
+
+def _header_from_full_load(text: str) -> dict[str, str] | None:
     try:
         data = yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError):
         return None
     if not isinstance(data, dict):
         return None

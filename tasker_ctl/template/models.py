@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -292,12 +293,50 @@ class TaskTemplate(_Model):
         """``(namespace, name, version)``: how tasks look a template up."""
         return (self.namespace_name, self.name, self.version)
 
+    @cached_property
+    def steps_by_name(self) -> dict[str, StepDefinition]:
+        """``step name -> step`` (the first, should a name repeat), built once per template."""
+        by_name: dict[str, StepDefinition] = {}
+        for step in self.steps:
+            by_name.setdefault(step.name, step)
+        return by_name
+
     def step_named(self, name: str) -> StepDefinition:
         """The step called ``name``; ``KeyError`` when there is none."""
-        for step in self.steps:
-            if step.name == name:
-                return step
-        raise KeyError(name)
+        try:
+            return self.steps_by_name[name]
+        except KeyError:
+            raise KeyError(name) from None
+
+    def with_environment(self, name: str) -> TaskTemplate:
+        """This template with ``environments.<name>`` applied (reference §1.7); KeyError if absent.
+
+        Overrides apply in list order, ``name: ALL`` to every step: ``handler.initialization``
+        is merged in (its keys win), ``timeout_seconds`` replaces the step's, and ``retry``
+        replaces the whole block (keys it leaves out take their per-key defaults).
+        """
+        steps = list(self.steps)
+        for override in self.environments[name].steps:
+            for index, step in enumerate(steps):
+                if override.name not in ("ALL", step.name):
+                    continue
+                changes: dict[str, Any] = {}
+                if override.handler is not None:
+                    initialization = {
+                        **step.handler.initialization,
+                        **override.handler.initialization,
+                    }
+                    changes["handler"] = step.handler.model_copy(
+                        update={"initialization": initialization}
+                    )
+                if override.timeout_seconds is not None:
+                    changes["timeout_seconds"] = override.timeout_seconds
+                if override.retry is not None:
+                    changes["retry"] = override.retry
+                steps[index] = step.model_copy(update=changes)
+        # A new model rather than model_copy, which would carry over cached properties.
+        fields = {key: getattr(self, key) for key in type(self).model_fields}
+        return type(self).model_construct(**{**fields, "steps": tuple(steps)})
 
     def to_snapshot(self) -> JsonObject:
         """A JSON-ready copy that :meth:`from_snapshot` turns back into an equal template."""

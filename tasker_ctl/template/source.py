@@ -254,101 +254,87 @@ class _EventReader:
         self._value_lines = self._document.value_lines
         self._key_lines = self._document.key_lines
         self._scalars = yaml.SafeLoader("")
-        self._tags: dict[str, str] = {}
-        self._values: dict[tuple[str, str], Any] = {}
+        self._resolve: Any = self._scalars.resolve
+        self._values: dict[str, Any] = {}
+        self._next: Any = None
 
     def read(self, text: str) -> SourceDocument | None:
-        events = yaml.parse(text, Loader=_Loader)
+        parser = _Loader(text)
+        self._next = parser.get_event
         try:
-            if not isinstance(next(events), yaml.StreamStartEvent):
+            if not isinstance(self._next(), yaml.StreamStartEvent):
                 return None
-            if not isinstance(next(events), yaml.DocumentStartEvent):
+            if not isinstance(self._next(), yaml.DocumentStartEvent):
                 return None  # an empty stream
-            self._document.data = self._value(next(events), next, events, (), 0)
-            if not isinstance(next(events), yaml.DocumentEndEvent):
+            self._document.data = self._value(self._next(), (), 0)
+            if not isinstance(self._next(), yaml.DocumentEndEvent):
                 return None
-            if not isinstance(next(events), yaml.StreamEndEvent):
+            if not isinstance(self._next(), yaml.StreamEndEvent):
                 return None  # another document follows
-        except (_NeedsNodes, yaml.YAMLError, StopIteration):
+        except (_NeedsNodes, yaml.YAMLError):
             return None
         finally:
-            events.close()
+            parser.dispose()
         return self._document
 
-    def _value(
-        self,
-        event: yaml.Event,
-        next_event: Any,
-        events: Iterator[yaml.Event],
-        path: JsonPath,
-        depth: int,
-    ) -> Any:
+    def _value(self, event: Any, path: JsonPath, depth: int) -> Any:
         kind = type(event)
         if depth > MAX_DEPTH or kind is yaml.AliasEvent:
             raise _NeedsNodes
-        if event.tag is not None or event.anchor is not None:  # type: ignore[attr-defined]
+        if event.tag is not None or event.anchor is not None:
             raise _NeedsNodes
         self._value_lines.setdefault(path, event.start_mark.line + 1)
         if kind is yaml.ScalarEvent:
-            return self._scalar(event)  # type: ignore[arg-type]
-        if kind is yaml.SequenceStartEvent:
-            items = []
-            item = next_event(events)
-            while type(item) is not yaml.SequenceEndEvent:
-                items.append(
-                    self._value(item, next_event, events, (*path, len(items)), depth + 1)
-                )
-                item = next_event(events)
-            return items
+            return self._scalar(event)
         if kind is yaml.MappingStartEvent:
-            return self._mapping(next_event, events, path, depth)
+            return self._mapping(path, depth)
+        if kind is yaml.SequenceStartEvent:
+            items: list[Any] = []
+            item = self._next()
+            while type(item) is not yaml.SequenceEndEvent:
+                items.append(self._value(item, (*path, len(items)), depth + 1))
+                item = self._next()
+            return items
         raise _NeedsNodes
 
-    def _mapping(
-        self, next_event: Any, events: Iterator[yaml.Event], path: JsonPath, depth: int
-    ) -> dict[str, Any]:
+    def _mapping(self, path: JsonPath, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        key_event = next_event(events)
+        key_event: Any = self._next()
         while type(key_event) is not yaml.MappingEndEvent:
-            if type(key_event) is not yaml.ScalarEvent or key_event.anchor is not None:
-                raise _NeedsNodes
-            if key_event.tag is not None:
+            key_line = key_event.start_mark.line + 1
+            if type(key_event) is not yaml.ScalarEvent:
                 raise _NeedsNodes
             key = key_event.value
-            if key in result or (key_event.implicit[0] and self._tag(key) == _MERGE_TAG):
+            if key_event.tag is not None or key_event.anchor is not None or key in result:
+                raise _NeedsNodes
+            if key == "<<" and key_event.implicit[0]:  # the only text that resolves to merge
                 raise _NeedsNodes
             key_path = (*path, key)
-            self._key_lines[key_path] = key_event.start_mark.line + 1
-            result[key] = self._value(next_event(events), next_event, events, key_path, depth + 1)
-            key_event = next_event(events)
+            self._key_lines[key_path] = key_line
+            result[key] = self._value(self._next(), key_path, depth + 1)
+            key_event = self._next()
         return result
 
-    def _tag(self, text: str) -> str:
-        tag = self._tags.get(text)
-        if tag is None:
-            tag = self._tags[text] = self._scalars.resolve(yaml.ScalarNode, text, (True, False))
-        return tag
-
-    def _scalar(self, event: yaml.ScalarEvent) -> Any:
+    def _scalar(self, event: Any) -> Any:
         text = event.value
         if not event.implicit[0]:
             return text  # quoted or block text: always a string
-        tag = self._tag(text)
-        if tag == _STR_TAG:
-            return text
-        key = (tag, text)
         try:
-            return self._values[key]
+            return self._values[text]
         except KeyError:
             pass
-        construct = self._scalars.yaml_constructors.get(tag)
-        if construct is None or tag not in _PLAIN_SCALAR_TAGS:
-            raise _NeedsNodes
-        node = yaml.ScalarNode(tag, text, event.start_mark, event.end_mark)
-        try:
-            value = construct(self._scalars, node)
-        except (yaml.YAMLError, ValueError) as exc:
-            raise _NeedsNodes from exc
-        value = value.isoformat() if isinstance(value, date) else value
-        self._values[key] = value
+        tag = self._resolve(yaml.ScalarNode, text, (True, False))
+        if tag == _STR_TAG:
+            value: Any = text
+        else:
+            construct = self._scalars.yaml_constructors.get(tag)
+            if construct is None or tag not in _PLAIN_SCALAR_TAGS:
+                raise _NeedsNodes
+            try:  # a failure is reported, with its line, by the node reader
+                node = yaml.ScalarNode(tag, text)
+                value = construct(self._scalars, node)
+            except (yaml.YAMLError, ValueError) as exc:
+                raise _NeedsNodes from exc
+            value = value.isoformat() if isinstance(value, date) else value
+        self._values[text] = value
         return value

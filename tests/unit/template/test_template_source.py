@@ -6,8 +6,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from tasker_ctl.template.source import MAX_FILE_BYTES, SourceError, read_source
+from tasker_ctl.template import source as source_module
+from tasker_ctl.template.source import (
+    MAX_FILE_BYTES,
+    SourceDocument,
+    SourceError,
+    parse_source,
+    read_source,
+)
 
 WriteTemplate = Callable[..., Path]  # the write_template fixture in tests/conftest.py
 
@@ -167,3 +177,109 @@ def test_python_tags_are_refused_with_a_one_line_message(
     assert error.line == 1
     assert "python/object" in error.message
     assert "\n" not in error.message
+
+
+# --- the event reader and the node reader agree ------------------------------------------------
+# Plain documents are read from parser events; everything else goes through composed nodes.
+# Whichever reads a document, the values, the lines and the refusals must be the same.
+
+_Outcome = tuple[object, ...]
+
+
+def _outcome(read: Callable[[str, Path], object], text: str) -> _Outcome:
+    try:
+        document = read(text, Path("t.yaml"))
+    except SourceError as error:
+        return ("refused", error.message, error.line)
+    assert isinstance(document, SourceDocument)
+    return ("read", document.data, document.value_lines, document.key_lines)
+
+
+def _assert_readers_agree(text: str) -> None:
+    assert _outcome(parse_source, text) == _outcome(source_module._read_nodes, text)
+
+
+def _reads_from_events(text: str) -> bool:
+    return source_module._EventReader(Path("t.yaml")).read(text) is not None
+
+
+PLAIN_DOCUMENTS = [
+    NESTED,
+    "name: a\nversion: 1.0\ncount: 0x1F\nflag: yes\nnothing: ~\nempty:\nday: 2025-01-02\n",
+    "steps:\n- {name: a, retry: {max_attempts: 3, backoff_base_ms: 1_000}}\n- [1, 2.5, .inf, -.nan]\n",
+    "quoted: \"1\"\nsingle: 'true'\nblock: |\n  text\n  more\nfolded: >-\n  a\n  b\n",
+    "1: one\ntrue: yes\n'<<': quoted merge key is text\n? long key\n: value\n",
+    "---\n- a\n- b: [c, {d: e}]\n...\n",
+    "just text\n",
+    "---\n",
+    "a: " + "[" * 200 + "]" * 200 + "\n",
+    '{"name": "json", "steps": [{"name": "a", "dependencies": []}], "n": 1e3}',
+]
+
+UNUSUAL_DOCUMENTS = [
+    "",
+    "# only a comment\n",
+    "base: &base {callable: h.A, method: run}\nhandler: {<<: *base, method: call}\n",
+    "a: &a [1, *a]\n",
+    "a: !!str 1\nb: !custom x\nc: ! 3\n",
+    "a: !!binary aGVsbG8=\n",
+    "name: a\nversion: 1.0.0\nname: b\n",
+    "steps:\n  - name: a\n    name: b\n",
+    "? [a, b]\n: 1\n",
+    "{[a]: 1}\n",
+    "a: = \n",
+    "day: 2025-13-45\n",
+    "---\na: 1\n---\nb: 2\n",
+    "a: [1, 2\nb: 3\n",
+    "a: *undefined\n",
+    "a: " + "[" * 300 + "]" * 300 + "\n",
+    "a: " + "[" * 201 + "]" * 201 + "\n",
+]
+
+
+@pytest.mark.parametrize("text", PLAIN_DOCUMENTS)
+def test_plain_documents_are_read_from_events_with_the_same_result(text: str) -> None:
+    assert _reads_from_events(text)
+    _assert_readers_agree(text)
+
+
+@pytest.mark.parametrize("text", UNUSUAL_DOCUMENTS)
+def test_unusual_documents_are_read_from_nodes_with_the_same_result(text: str) -> None:
+    assert not _reads_from_events(text)
+    _assert_readers_agree(text)
+
+
+def test_every_bundled_and_fixture_template_reads_the_same_both_ways(
+    bundled_templates: Path, template_fixtures: Path
+) -> None:
+    paths = sorted([*bundled_templates.rglob("*.yaml"), *template_fixtures.rglob("*.yaml")])
+
+    assert paths
+    for path in paths:
+        _assert_readers_agree(path.read_text(encoding="utf-8"))
+
+
+_SCALAR_TEXTS = st.sampled_from(
+    ["a", "1", "-2", "0o17", "1_000", "1.5", "1e3", ".nan", "true", "No", "~", "null", "",
+     "2025-01-02", "2025-01-02 03:04:05", "2025-13-45", "<<", "=", "h.A", "a: b", "#x", "- x"]
+)  # fmt: skip
+_KEYS = st.one_of(_SCALAR_TEXTS, st.text(alphabet="ab_<=1", min_size=1, max_size=3))
+_VALUES = st.recursive(
+    st.one_of(_SCALAR_TEXTS, st.integers(), st.floats(allow_nan=False), st.booleans(), st.none()),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(_KEYS, children, max_size=4)
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(value=_VALUES, flow=st.sampled_from([None, True, False]), plain=st.booleans())
+def test_generated_documents_read_the_same_both_ways(
+    value: object, flow: bool | None, plain: bool
+) -> None:
+    # Dumping with plain style tries every string unquoted where YAML allows it; editing the
+    # text afterwards would add duplicate keys or unreadable values, which is the point.
+    text = yaml.safe_dump(value, default_flow_style=flow, default_style=None if plain else '"')
+    _assert_readers_agree(text)
+    _assert_readers_agree(text.replace("'", ""))
