@@ -1,14 +1,29 @@
 """The local engine: runs a stored task's ready steps in parallel, durably, with retries.
 
 One scheduler thread owns the store and the state of the run; worker threads only call handlers
-(:mod:`tasker_ctl.workers`). ``graphlib.TopologicalSorter`` says which steps are ready; the
-scheduler blocks on the workers' completion queue, with a timeout set to the next retry falling
-due or the next step deadline, so there is no polling loop.
+(:mod:`tasker_ctl.workers`). Readiness is counted per step (how many of its parents are not yet
+satisfied), so steps created while the task runs (decision branches, batch workers: see
+:mod:`tasker_ctl.dynamic`) join the graph like any other. The scheduler blocks on the workers'
+completion queue, with a timeout set to the next retry falling due or the next step deadline, so
+there is no polling loop.
 
 Durability: every transition is committed before the engine acts on it (a step is recorded
 ``in_progress`` before its handler is called, and its result is committed before its dependents
-start). A run killed at any moment resumes with ``task run``: finished steps are never run again,
-and steps that were running are run again (at-least-once).
+start). The steps a decision or batchable step creates are committed in the same transaction that
+records it complete; a step completed another way (``task complete-step``) has its outcome applied
+when the next run starts. A run killed at any moment resumes with ``task run``: finished steps are
+never run again, and steps that were running are run again (at-least-once).
+
+Batch workers (reference §6.3, going beyond it as its recommendations ask): at most
+``batch_config.parallelism`` workers of one batch run at once (0: no cap), and
+``failure_strategy`` decides what a worker's permanent failure means once its retries are spent:
+
+- ``continue_on_failure``: the worker completes with a partial-failure result (``batch_failed``,
+  ``items_failed`` = its batch size, the error), so the convergence step still runs;
+- ``fail_fast``: the worker is in error and no further worker of that batch starts in this run
+  (running ones finish); the task ends blocked;
+- ``isolate``: the worker is in error and waits for an operator (``task resolve-step``,
+  ``complete-step`` or ``retry``) while the other workers carry on.
 """
 
 from __future__ import annotations
@@ -16,18 +31,18 @@ from __future__ import annotations
 import heapq
 import queue
 import time
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from graphlib import TopologicalSorter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tasker_ctl.events import (
     ErrorInfo,
     EventBus,
     RunFinished,
     RunStarted,
+    StepsCreated,
     StepSnapshot,
     StepTransitioned,
     TaskTransitioned,
@@ -51,13 +66,27 @@ from tasker_ctl.states import (
     TaskEvent,
     TaskState,
 )
-from tasker_ctl.store.records import AttemptOutcome, StepChange, StepRecord, TaskChange, TaskRecord
+from tasker_ctl.store.records import (
+    AttemptOutcome,
+    StepChange,
+    StepRecord,
+    TaskChange,
+    TaskRecord,
+)
 from tasker_ctl.store.repository import Repository
 from tasker_ctl.workers import WorkerPool
+
+if TYPE_CHECKING:
+    from tasker_ctl.dynamic import StepPlan
+    from tasker_ctl.template.models import TaskTemplate
 
 DEFAULT_CONCURRENCY = 8
 DEFAULT_GRACE_SECONDS = 10.0
 MAX_CHECKPOINT_YIELDS = 10_000
+CHECKPOINT_LIMIT = "checkpoint_limit"
+CONTINUE_ON_FAILURE = "continue_on_failure"
+FAIL_FAST = "fail_fast"
+_CREATING_STEP_TYPES = frozenset({"decision", "batchable"})
 
 # How a task that is not yet running gets to ``steps_in_process`` (events, in order).
 _TO_RUNNING: dict[str, tuple[TaskEvent, ...]] = {
@@ -124,6 +153,14 @@ class RunResult:
     def succeeded(self) -> bool:
         """True when every step is complete (or resolved)."""
         return self.status in (TaskState.COMPLETE, TaskState.RESOLVED_MANUALLY)
+
+
+@dataclass(frozen=True)
+class _BatchRule:
+    """How the workers of one batch run: at most ``parallelism`` at once (0: no cap)."""
+
+    parallelism: int
+    failure_strategy: str
 
 
 @dataclass
@@ -200,6 +237,15 @@ class Engine:
         self.options = options or RunOptions()
         self.steps: dict[str, _Step] = {}
         self.parents: dict[str, list[str]] = {}
+        self.children: dict[str, list[str]] = {}
+        self._uuids: dict[str, str] = {}
+        self._waiting_on: dict[str, int] = {}
+        self._handlers: dict[str, ResolvedHandler | UnresolvedHandler] = {}
+        self._template_model: TaskTemplate | None = None
+        self._batch_rules: dict[str, _BatchRule | None] = {}
+        self._batch_running: Counter[str] = Counter()
+        self._held: dict[str, deque[str]] = {}
+        self._stopped_batches: set[str] = set()
 
     # --- the run -------------------------------------------------------------------------------
 
@@ -211,6 +257,7 @@ class Engine:
         self._task_state = str(graph.task.state)
         self.steps = {record.uuid: self._runtime(record) for record in graph.steps}
         self.parents = graph.parents()
+        self._uuids = {record.name: record.uuid for record in graph.steps}
         finished = sum(1 for s in self.steps.values() if s.state in SATISFYING_STEP_STATES)
         snapshots = tuple(
             StepSnapshot(s.record.name, s.state, s.attempts, s.record.max_attempts)
@@ -250,20 +297,20 @@ class Engine:
             self._advance_task((TaskEvent.START, TaskEvent.NO_STEPS_FOUND))
             return False
         self._open_task()
-        self._resolve_handlers()
-        sorter: TopologicalSorter[str] = TopologicalSorter(self.parents)
-        sorter.prepare()
         self._runnable: deque[str] = deque()
         self._retries: list[tuple[float, str]] = []
         self._deadlines: list[tuple[float, str, int]] = []
         self._in_flight: dict[str, int] = {}
+        self._apply_pending_outcomes()
+        self._build_readiness()
         pool = WorkerPool(max(1, self.options.concurrency))
-        self._take_ready(sorter)
         try:
             while True:
                 self._release_due_retries()
                 while self._runnable and len(self._in_flight) < self.options.concurrency:
-                    self._dispatch(self._runnable.popleft(), pool)
+                    step_uuid = self._runnable.popleft()
+                    if not self._held_back(step_uuid):
+                        self._dispatch(step_uuid, pool)
                 if not self._in_flight and not self._retries:
                     break
                 try:
@@ -273,13 +320,14 @@ class Engine:
                     continue
                 if self._in_flight.get(completion.step_uuid) != completion.token:
                     continue  # the late result of an attempt already failed by its timeout
-                del self._in_flight[completion.step_uuid]
                 outcome = completion.outcome
-                if outcome.success and outcome.is_checkpoint_yield:
-                    self._continue_from_checkpoint(completion.step_uuid, outcome, pool)
-                elif self._record(completion.step_uuid, outcome):
-                    sorter.done(completion.step_uuid)
-                    self._take_ready(sorter)
+                if outcome.is_checkpoint_yield:
+                    limit = self._continue_from_checkpoint(completion.step_uuid, outcome, pool)
+                    if limit is None:
+                        continue
+                    outcome = limit
+                self._end_flight(completion.step_uuid)
+                self._record(completion.step_uuid, outcome)
                 self._expire_timeouts()
         except KeyboardInterrupt:
             self._drain(pool)
@@ -289,21 +337,67 @@ class Engine:
         self._finish_task()
         return False
 
-    def _take_ready(self, sorter: TopologicalSorter[str]) -> None:
-        """Queue every step the sorter releases; already finished ones release their children."""
-        ready = deque(sorter.get_ready())
-        now = self.options.clock()
-        while ready:
-            step_uuid = ready.popleft()
-            step = self.steps[step_uuid]
-            if step.state in SATISFYING_STEP_STATES:
-                sorter.done(step_uuid)
-                ready.extend(sorter.get_ready())
-            elif step.state == StepState.WAITING_FOR_RETRY:
-                due = now + _seconds_until(step.record.next_retry_at)
-                heapq.heappush(self._retries, (due, step_uuid))
-            elif step.state not in _RESTING_STEP_STATES:
-                self._runnable.append(step_uuid)
+    # --- readiness -----------------------------------------------------------------------------
+
+    def _build_readiness(self) -> None:
+        """Count each step's unsatisfied parents and queue the steps that wait for none."""
+        self.children = {step_uuid: [] for step_uuid in self.steps}
+        for step_uuid, parents in self.parents.items():
+            for parent in parents:
+                self.children[parent].append(step_uuid)
+        self._waiting_on = {
+            step_uuid: self._unsatisfied(parents) for step_uuid, parents in self.parents.items()
+        }
+        for step in self.steps.values():
+            self._resolve_handler(step)
+        for step_uuid, waiting in self._waiting_on.items():
+            if not waiting:
+                self._release(step_uuid)
+
+    def _unsatisfied(self, parents: Iterable[str]) -> int:
+        return sum(1 for p in parents if self.steps[p].state not in SATISFYING_STEP_STATES)
+
+    def _release(self, step_uuid: str) -> None:
+        """A step whose parents are all satisfied: run it now, or when its retry falls due."""
+        step = self.steps[step_uuid]
+        if step.state == StepState.WAITING_FOR_RETRY:
+            due = self.options.clock() + _seconds_until(step.record.next_retry_at)
+            heapq.heappush(self._retries, (due, step_uuid))
+        elif step.state not in _RESTING_STEP_STATES:
+            self._runnable.append(step_uuid)
+
+    def _on_satisfied(
+        self, step_uuid: str, added: Sequence[StepRecord], plan: StepPlan | None
+    ) -> None:
+        """A step completed: link the steps it created, then release whatever now may run."""
+        children = list(self.children[step_uuid])
+        if plan is not None:
+            self._join_graph(added, plan.edges)
+        for child in children:
+            self._waiting_on[child] -= 1
+            if self._waiting_on[child] == 0:
+                self._release(child)
+        for record in added:
+            if self._waiting_on[record.uuid] == 0:
+                self._release(record.uuid)
+
+    def _join_graph(self, added: Sequence[StepRecord], edges: Iterable[tuple[str, str]]) -> None:
+        """Steps created mid-run join the graph; an existing step not yet released waits too."""
+        for record in added:
+            self.steps[record.uuid] = self._runtime(record)
+            self._uuids[record.name] = record.uuid
+            self.parents[record.uuid] = []
+            self.children[record.uuid] = []
+            self._waiting_on[record.uuid] = 0
+            self._resolve_handler(self.steps[record.uuid])
+        new = {record.uuid for record in added}
+        for source_name, target_name in edges:
+            source, target = self._uuids[source_name], self._uuids[target_name]
+            self.parents[target].append(source)
+            self.children[source].append(target)
+            unsatisfied = self.steps[source].state not in SATISFYING_STEP_STATES
+            if unsatisfied and (target in new or self._waiting_on[target] > 0):
+                self._waiting_on[target] += 1
 
     def _release_due_retries(self) -> None:
         now = self.options.clock()
@@ -323,13 +417,125 @@ class Engine:
 
     # --- steps ---------------------------------------------------------------------------------
 
-    def _resolve_handlers(self) -> None:
-        resolved: dict[str, ResolvedHandler | UnresolvedHandler] = {}
-        for step in self.steps.values():
-            key = repr(sorted(step.record.handler.items()))
-            if key not in resolved:
-                resolved[key] = self.registry.resolve(_handler_definition(step.record.handler))
-            step.invoker = resolved[key]
+    def _resolve_handler(self, step: _Step) -> None:
+        key = repr(sorted(step.record.handler.items()))
+        if key not in self._handlers:
+            self._handlers[key] = self.registry.resolve(_handler_definition(step.record.handler))
+        step.invoker = self._handlers[key]
+
+    # --- batches -------------------------------------------------------------------------------
+
+    def _batch_rule(self, step: _Step) -> _BatchRule | None:
+        """The batch_config of a batch worker's template step (None for any other step)."""
+        if step.record.step_type != "batch_worker":
+            return None
+        name = step.record.template_step_name
+        if name not in self._batch_rules:
+            template = self._template()
+            config = next((s.batch_config for s in template.steps if s.name == name), None)
+            self._batch_rules[name] = (
+                None
+                if config is None
+                else _BatchRule(config.parallelism, str(config.failure_strategy))
+            )
+        return self._batch_rules[name]
+
+    def _held_back(self, step_uuid: str) -> bool:
+        """Keep a batch worker waiting while its batch is at ``parallelism`` or stopped."""
+        step = self.steps[step_uuid]
+        rule = self._batch_rule(step)
+        if rule is None:
+            return False
+        batch = step.record.template_step_name
+        if batch in self._stopped_batches:
+            return True  # fail_fast: it stays pending for a later run
+        if rule.parallelism and self._batch_running[batch] >= rule.parallelism:
+            self._held.setdefault(batch, deque()).append(step_uuid)
+            return True
+        self._batch_running[batch] += 1
+        return False
+
+    def _end_flight(self, step_uuid: str) -> None:
+        """An attempt is over: free its place, and its batch's place for a held worker."""
+        del self._in_flight[step_uuid]
+        step = self.steps[step_uuid]
+        if self._batch_rule(step) is None:
+            return
+        batch = step.record.template_step_name
+        self._batch_running[batch] -= 1
+        held = self._held.get(batch)
+        if held and batch not in self._stopped_batches:
+            self._runnable.append(held.popleft())
+
+    # --- created steps -------------------------------------------------------------------------
+
+    def _template(self) -> TaskTemplate:
+        """The template snapshot the task was created from (loaded when first needed)."""
+        if self._template_model is None:
+            from tasker_ctl.template.models import TaskTemplate
+
+            snapshot = self.repository.load_template_snapshot(self._task.uuid)
+            self._template_model = TaskTemplate.from_snapshot(snapshot)
+        return self._template_model
+
+    def _plan(self, step: _Step, result: Any) -> StepPlan | StepOutcome | None:
+        """What completing ``step`` with ``result`` creates, or the failure a bad outcome is."""
+        if step.record.step_type not in _CREATING_STEP_TYPES:
+            return None
+        from tasker_ctl.dynamic import ExistingStep, InvalidOutcomeError, plan_after
+
+        template = self._template()
+        existing = [
+            ExistingStep(s.record.name, s.record.template_step_name) for s in self.steps.values()
+        ]
+        try:
+            plan = plan_after(
+                template, step.record.template_step_name, step.record.step_type, result, existing
+            )
+        except InvalidOutcomeError as exc:
+            return StepOutcome(
+                success=False,
+                result=result if isinstance(result, dict) else None,
+                error_message=exc.message,
+                error_type=exc.error_type,
+                retryable=False,
+            )
+        return None if plan.empty else plan
+
+    def _apply_pending_outcomes(self) -> None:
+        """Create what complete decision/batchable steps asked for but the task lacks.
+
+        Needed after ``task complete-step`` on such a step; a run's own completions create their
+        steps in the same transaction, so for them this finds nothing to do. An outcome that
+        cannot be applied is left alone: the step is complete already.
+        """
+        while (plan := self._pending_plan()) is not None:
+            added = self.repository.add_steps(self._task.uuid, plan.steps, plan.edges)
+            for record in added:
+                self.steps[record.uuid] = self._runtime(record)
+                self._uuids[record.name] = record.uuid
+                self.parents[record.uuid] = []
+            for source, target in plan.edges:
+                self.parents[self._uuids[target]].append(self._uuids[source])
+            self._announce_created(plan)
+
+    def _pending_plan(self) -> StepPlan | None:
+        for step in list(self.steps.values()):
+            if step.state == StepState.COMPLETE:
+                plan = self._plan(step, step.result)
+                if plan is not None and not isinstance(plan, StepOutcome):
+                    return plan
+        return None
+
+    def _announce_created(self, plan: StepPlan) -> None:
+        self.bus.emit(
+            StepsCreated(
+                self._task.uuid,
+                tuple(step.name for step in plan.steps),
+                tuple(plan.edges),
+                _now_text(),
+            )
+        )
 
     def _dispatch(self, step_uuid: str, pool: WorkerPool) -> None:
         """Record the step as running, then hand its handler to a worker."""
@@ -373,38 +579,36 @@ class Engine:
 
     def _continue_from_checkpoint(
         self, step_uuid: str, outcome: StepOutcome, pool: WorkerPool
-    ) -> None:
-        """Store a checkpoint yield and call the handler again: neither an attempt nor a move."""
+    ) -> StepOutcome | None:
+        """Store a checkpoint yield and call the handler again: neither an attempt nor a move.
+
+        Returns the failure to record instead when the handler yields without end.
+        """
         step = self.steps[step_uuid]
         step.yields += 1
         if step.yields > MAX_CHECKPOINT_YIELDS:
             message = f"the handler yielded more than {MAX_CHECKPOINT_YIELDS} checkpoints"
-            self._record(
-                step_uuid, StepOutcome.failed(message, "checkpoint_limit", retryable=False)
-            )
-            return
+            return StepOutcome.failed(message, CHECKPOINT_LIMIT, retryable=False)
+        self._save_checkpoint(step, outcome)
+        self._submit(step, pool)
+        return None
+
+    def _save_checkpoint(self, step: _Step, outcome: StepOutcome) -> None:
         checkpoint = outcome.checkpoint
         step.checkpoint = _merged_checkpoint(
             step.checkpoint, checkpoint.to_dict() if checkpoint else {}
         )
-        self.repository.save_checkpoint(step_uuid, step.checkpoint)
-        self._submit(step, pool)
+        self.repository.save_checkpoint(step.record.uuid, step.checkpoint)
 
-    def _record(self, step_uuid: str, outcome: StepOutcome) -> bool:
-        """Commit what an attempt produced; True when the step is now complete."""
+    def _record(self, step_uuid: str, outcome: StepOutcome) -> None:
+        """Commit what an attempt produced; a completion also creates the steps it asks for."""
         step = self.steps[step_uuid]
-        attempt = AttemptOutcome(
-            success=outcome.success,
-            result=outcome.result,
-            error=None if outcome.success else _error_json(outcome),
-            metadata=outcome.metadata or None,
-        )
+        plan = self._plan(step, outcome.result) if outcome.success else None
+        if isinstance(plan, StepOutcome):
+            outcome, plan = plan, None  # an invalid decision/batch outcome fails the step
         if outcome.success:
-            step.result = outcome.result
-            self._transition(
-                step, (StepEvent.ENQUEUE_FOR_ORCHESTRATION, StepEvent.COMPLETE), outcome=attempt
-            )
-            return True
+            self._complete(step, outcome, plan)
+            return
         decision = decide(
             step.policy,
             attempts=step.attempts,
@@ -418,7 +622,19 @@ class Engine:
             outcome.error_code,
             not decision.permanent,
         )
+        attempt = AttemptOutcome(
+            success=False,
+            result=outcome.result,
+            error=_error_json(outcome),
+            metadata=outcome.metadata or None,
+        )
         if decision.permanent:
+            rule = self._batch_rule(step)
+            if rule is not None and rule.failure_strategy == CONTINUE_ON_FAILURE:
+                self._complete(step, _partial_failure(step, outcome), None, decision.reason)
+                return
+            if rule is not None and rule.failure_strategy == FAIL_FAST:
+                self._stopped_batches.add(step.record.template_step_name)
             self._transition(
                 step,
                 (StepEvent.ENQUEUE_AS_ERROR_FOR_ORCHESTRATION, StepEvent.FAIL),
@@ -426,7 +642,7 @@ class Engine:
                 error=error,
                 metadata={"reason": decision.reason},
             )
-            return False
+            return
         due = datetime.now(UTC) + timedelta(milliseconds=decision.delay_ms)
         self._transition(
             step,
@@ -438,7 +654,32 @@ class Engine:
         )
         # Counted from the commit, so the recorded gap is never shorter than the delay.
         heapq.heappush(self._retries, (self.options.clock() + decision.delay_ms / 1000, step_uuid))
-        return False
+
+    def _complete(
+        self,
+        step: _Step,
+        outcome: StepOutcome,
+        plan: StepPlan | None,
+        failure_reason: str | None = None,
+    ) -> None:
+        """Commit a completion (and the steps it creates, atomically), then release dependents."""
+        attempt = AttemptOutcome(
+            success=True, result=outcome.result, metadata=outcome.metadata or None
+        )
+        step.result = outcome.result
+        metadata = None
+        if failure_reason is not None:
+            metadata = {"failure_strategy": CONTINUE_ON_FAILURE, "reason": failure_reason}
+        added = self._transition(
+            step,
+            (StepEvent.ENQUEUE_FOR_ORCHESTRATION, StepEvent.COMPLETE),
+            outcome=attempt,
+            metadata=metadata,
+            plan=plan,
+        )
+        self._on_satisfied(step.record.uuid, added, plan)
+        if plan is not None:
+            self._announce_created(plan)
 
     def _expire_timeouts(self) -> None:
         now = self.options.clock()
@@ -446,7 +687,7 @@ class Engine:
             _, step_uuid, token = heapq.heappop(self._deadlines)
             if self._in_flight.get(step_uuid) == token:
                 # The thread cannot be stopped; its late result will be ignored.
-                del self._in_flight[step_uuid]
+                self._end_flight(step_uuid)
                 seconds = self.steps[step_uuid].record.timeout_seconds or 0
                 self._record(step_uuid, StepOutcome.timed_out(seconds))
 
@@ -464,8 +705,11 @@ class Engine:
                     break
                 if self._in_flight.get(completion.step_uuid) != completion.token:
                     continue
-                del self._in_flight[completion.step_uuid]
-                if not completion.outcome.is_checkpoint_yield:
+                self._end_flight(completion.step_uuid)
+                if completion.outcome.is_checkpoint_yield:
+                    # Keep the progress; the step stays in_progress and resumes from it.
+                    self._save_checkpoint(self.steps[completion.step_uuid], completion.outcome)
+                else:
                     self._record(completion.step_uuid, completion.outcome)
         except KeyboardInterrupt:
             pass
@@ -480,8 +724,12 @@ class Engine:
         next_retry_at: str | None = None,
         delay_ms: int | None = None,
         metadata: dict[str, Any] | None = None,
-    ) -> None:
-        """Commit a sequence of transitions of one step atomically, then announce each."""
+        plan: StepPlan | None = None,
+    ) -> list[StepRecord]:
+        """Commit a sequence of transitions of one step atomically, then announce each.
+
+        With a ``plan``, the steps it creates are committed in the same transaction (and returned).
+        """
         changes = []
         moves = []
         state = step.state
@@ -504,7 +752,11 @@ class Engine:
             )
             moves.append((state, target, event))
             state = target
-        self.repository.apply(changes)
+        added: list[StepRecord] = []
+        with self.repository.write():
+            self.repository.apply(changes)
+            if plan is not None:
+                added = self.repository.add_steps(self._task.uuid, plan.steps, plan.edges)
         step.state, step.attempts = state, attempts
         at = _now_text()
         for from_state, to_state, event in moves:
@@ -525,6 +777,7 @@ class Engine:
                     delay_ms=delay_ms if waiting else None,
                 )
             )
+        return added
 
     # --- the task ------------------------------------------------------------------------------
 
@@ -589,6 +842,29 @@ def _handler_definition(handler: Mapping[str, Any]) -> HandlerDefinition:
         method=handler.get("method"),
         resolver=handler.get("resolver"),
         initialization=handler.get("initialization") or {},
+    )
+
+
+def _partial_failure(step: _Step, outcome: StepOutcome) -> StepOutcome:
+    """A ``continue_on_failure`` worker's result when its batch failed: nothing processed."""
+    inputs = step.record.inputs or {}
+    found = inputs.get("cursor")
+    cursor: dict[str, Any] = found if isinstance(found, dict) else {}
+    size = cursor.get("batch_size")
+    return StepOutcome.succeeded(
+        {
+            "batch_id": cursor.get("batch_id"),
+            "items_processed": 0,
+            "items_succeeded": 0,
+            "items_failed": size if isinstance(size, int) else 0,
+            "items_skipped": 0,
+            "last_cursor": None,
+            "batch_metadata": inputs.get("batch_metadata") or {},
+            "partial_failure": True,
+            "batch_failed": True,
+            "error": {"message": outcome.error_message, "error_type": outcome.error_type},
+        },
+        {"batch_worker": True, "had_failures": True, "failure_strategy": CONTINUE_ON_FAILURE},
     )
 
 

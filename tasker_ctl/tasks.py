@@ -132,6 +132,7 @@ class TaskView:
     input: Any
     steps: tuple[StepView, ...]
     edges: tuple[tuple[str, str], ...]
+    environment: str | None = None
 
     def to_json(self) -> JsonObject:
         """``task status --format json``."""
@@ -154,6 +155,7 @@ class TaskView:
             "initiator": self.initiator,
             "reason": self.reason,
             "input": self.input,
+            "environment": self.environment,
             "steps": [step.to_json() for step in self.steps],
             "edges": [{"from": source, "to": target} for source, target in self.edges],
         }
@@ -222,6 +224,7 @@ class CreatedTask:
     created_at: str
     template_path: str
     steps: tuple[tuple[str, str], ...]
+    environment: str | None = None
 
     def to_json(self) -> JsonObject:
         """``{"task_uuid", "status", "name", "namespace", "version", "steps"}`` and more."""
@@ -233,6 +236,7 @@ class CreatedTask:
             "version": self.version,
             "created_at": self.created_at,
             "template_path": self.template_path,
+            "environment": self.environment,
             "steps": [{"name": name, "step_uuid": uuid} for name, uuid in self.steps],
         }
 
@@ -328,6 +332,10 @@ class CreateRequest:
     reason: str | None = None
     correlation_id: str | None = None
     validate_input: bool = True
+    environment: str | None = None
+    """``environments.<name>`` to apply; an error when the template lacks it, unless…"""
+    environment_optional: bool = False
+    """…this is set (an environment from the project config applies only where defined)."""
 
 
 def create_task(request: CreateRequest) -> CreatedTask:
@@ -355,6 +363,11 @@ def create_task(request: CreateRequest) -> CreatedTask:
             template.input_schema, request.input, what=f"{location.label} ({location.path})"
         )
     correlation_id = _correlation_id(request.correlation_id)
+    environment = request.environment
+    if environment is not None and request.environment_optional:
+        environment = environment if environment in template.environments else None
+    if environment is not None:
+        template = _with_environment(template, environment, location.path)
     steps, edges = _initial_steps(template)
     new_task = NewTask(
         namespace=template.namespace_name,
@@ -367,6 +380,7 @@ def create_task(request: CreateRequest) -> CreatedTask:
         reason=request.reason,
         source_system=SOURCE_SYSTEM,
         correlation_id=correlation_id,
+        environment=environment,
     )
     with open_for_writing(request.db_path) as repository:
         task = repository.create_task(new_task, steps, edges)
@@ -379,36 +393,36 @@ def create_task(request: CreateRequest) -> CreatedTask:
         created_at=task.created_at,
         template_path=str(location.path),
         steps=tuple((step.name, step.uuid) for step in steps),
+        environment=environment,
     )
 
 
 def new_steps_for(template: TaskTemplate, names: Sequence[str]) -> list[NewStep]:
     """Steps to create for the template steps ``names`` (their definitions copied as JSON)."""
-    definitions = {step.name: step for step in template.steps}
-    new_steps = []
-    for name in names:
-        definition = definitions[name]
-        new_steps.append(
-            NewStep(
-                name=definition.name,
-                template_step_name=definition.name,
-                step_type=str(definition.step_type),
-                handler=definition.handler.model_dump(mode="json"),
-                retry=definition.retry.model_dump(mode="json"),
-                max_attempts=definition.retry.max_attempts,
-                retryable=definition.retry.retryable,
-                timeout_seconds=definition.timeout_seconds,
-            )
-        )
-    return new_steps
+    from tasker_ctl.dynamic import new_step
+
+    return [new_step(template.step_named(name)) for name in names]
 
 
 def _initial_steps(template: TaskTemplate) -> tuple[list[NewStep], list[tuple[str, str]]]:
+    """The steps a task starts with and their edges.
+
+    Beyond reference §6.1, a step that depends on a step created later (e.g. a report after a
+    batch's convergence step) is created later too, with what it depends on, so that it never
+    runs early for want of an edge.
+    """
     from tasker_ctl.template.graph import initial_step_names
 
-    names = initial_step_names(template)
-    created = set(names)
     dependencies = {step.name: step.dependencies for step in template.steps}
+    names = initial_step_names(template)
+    deferred = set(dependencies) - set(names)
+    while True:
+        waiting = [n for n in names if any(d in deferred for d in dependencies[n])]
+        if not waiting:
+            break
+        deferred.update(waiting)
+        names = [n for n in names if n not in deferred]
+    created = set(names)
     edges = [
         (dependency, name)
         for name in names
@@ -416,6 +430,23 @@ def _initial_steps(template: TaskTemplate) -> tuple[list[NewStep], list[tuple[st
         if dependency in created
     ]
     return new_steps_for(template, names), edges
+
+
+def _with_environment(template: TaskTemplate, environment: str, path: Path) -> TaskTemplate:
+    """The template with ``environments.<environment>`` applied (reference §1.7)."""
+    if environment not in template.environments:
+        known = sorted(template.environments)
+        hint = (
+            f"environments it defines: {', '.join(known)}"
+            if known
+            else "it defines no environments; leave out --env"
+        )
+        raise UsageError(
+            f"{path}: the template has no environment '{environment}'"
+            f"{did_you_mean(environment, known)}",
+            hint=hint,
+        )
+    return template.with_environment(environment)
 
 
 def _correlation_id(given: str | None) -> str:
@@ -552,6 +583,7 @@ def build_task_view(graph: TaskGraph, *, now: datetime | None = None) -> TaskVie
         input=task.input,
         steps=views,
         edges=tuple((names[e.from_step_uuid], names[e.to_step_uuid]) for e in graph.edges),
+        environment=task.environment,
     )
 
 

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from tasker_ctl.tasks import AuditEntry, CreatedTask, OperatorResult, StepView, TaskView
+    from tasker_ctl.template.models import TaskTemplate
 
 
 WATCH_INTERVAL_SECONDS = 0.5
@@ -219,16 +220,21 @@ def status(
     out = make_console(no_color=not console.color_enabled(sys.stdout))
     if graph is None:
         graph = len(view.steps) <= GRAPH_STEP_LIMIT
+    from tasker_ctl.template.models import TaskTemplate
+
+    view, snapshot = tasks.task_status_with_template(path, view.task_uuid)
+    template = TaskTemplate.from_snapshot(snapshot)
     if not watch:
-        out.print(_status_renderable(view, graph, out.width))
+        out.print(_status_renderable(view, template, graph, out.width))
         return
     from rich.live import Live
 
-    with Live(_status_renderable(view, graph, out.width), console=out, auto_refresh=False) as live:
+    frame = _status_renderable(view, template, graph, out.width)
+    with Live(frame, console=out, auto_refresh=False) as live:
         while view.status not in _RESTING_TASK_STATES:
             time.sleep(WATCH_INTERVAL_SECONDS)
             view = tasks.task_status(path, view.task_uuid)
-            live.update(_status_renderable(view, graph, out.width), refresh=True)
+            live.update(_status_renderable(view, template, graph, out.width), refresh=True)
 
 
 _RESTING_TASK_STATES = frozenset(
@@ -236,8 +242,10 @@ _RESTING_TASK_STATES = frozenset(
 )
 
 
-def _status_renderable(view: TaskView, graph: bool, width: int) -> RenderableType:
-    """Details, the DAG coloured by state, then the step list, as one renderable."""
+def _status_renderable(
+    view: TaskView, template: TaskTemplate, graph: bool, width: int
+) -> RenderableType:
+    """Details, the DAG coloured by state (branches not taken greyed), then the step list."""
     from rich.console import Group
     from rich.text import Text
 
@@ -245,12 +253,16 @@ def _status_renderable(view: TaskView, graph: bool, width: int) -> RenderableTyp
     if not graph and len(view.steps) > GRAPH_STEP_LIMIT:
         parts.append(Text(f"(graph of {len(view.steps)} steps not drawn: --graph draws it)\n"))
     if graph and view.steps:
+        from tasker_ctl.dynamic import branches_not_taken
         from tasker_ctl.ui.dag import render_dag
 
         states = {step.name: step.state for step in view.steps}
+        untaken, untaken_edges = branches_not_taken(template, states)
         attempts = {s.name: f"{s.attempts}/{s.max_attempts}" for s in view.steps if s.attempts}
-        nodes = [step.name for step in view.steps]
-        parts.append(render_dag(nodes, list(view.edges), states, width=width, details=attempts))
+        nodes = [step.name for step in view.steps] + untaken
+        edges = list(view.edges) + untaken_edges
+        states.update(dict.fromkeys(untaken, "not_taken"))
+        parts.append(render_dag(nodes, edges, states, width=width, details=attempts))
     parts.append(Text(_captured(_print_step_table, view)))
     return Group(*parts)
 
