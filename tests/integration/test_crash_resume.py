@@ -28,6 +28,7 @@ from engine_handlers.workflows import (
     StepSpec,
     create,
     layered_dag,
+    run_forked_then_kill,
     stored_steps,
     subprocess_env,
     tasker_ctl_command,
@@ -75,21 +76,6 @@ def _snapshot(db: Path, task_uuid: str, journal: Path) -> Snapshot:
     )
 
 
-def _run_forked_then_kill(db: Path, task_uuid: str, after: float) -> None:
-    """Fork; the child runs the task (as ``task run`` does) until the parent SIGKILLs it."""
-    pid = os.fork()
-    if pid == 0:  # the child: never return into pytest
-        code = 0
-        try:
-            run_task(db, task_uuid, options=RunOptions(concurrency=4))
-        except BaseException:
-            code = 1
-        os._exit(code)
-    time.sleep(after)
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-
-
 def _run_cli_then_kill(db: Path, task_uuid: str, journal: Path, rng: random.Random) -> None:
     """Start a real ``task run`` and SIGKILL it soon after its first handler starts."""
     lines_before = len(_journal(journal))
@@ -135,7 +121,7 @@ def test_sigkill_at_random_points_then_resume_loses_nothing(
         if kill in (3, 12):
             _run_cli_then_kill(db, task_uuid, journal, rng)
         else:
-            _run_forked_then_kill(db, task_uuid, after=rng.uniform(0.0, 0.05))
+            run_forked_then_kill(db, task_uuid, rng.uniform(0.0, 0.05), RunOptions(concurrency=4))
         snapshots.append(_snapshot(db, task_uuid, journal))
 
     run_task(db, task_uuid)

@@ -9,10 +9,7 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,10 +17,11 @@ from typing import Any
 import pytest
 from engine_handlers.workflows import (
     REPO_ROOT,
+    run_command,
+    run_forked_then_kill,
     stored_attempts,
     stored_graph,
     stored_steps,
-    subprocess_env,
     tasker_ctl_command,
 )
 
@@ -83,19 +81,6 @@ def _run(db: Path, task_uuid: str, *handlers: str) -> tuple[RunResult, list[Even
     events: list[Event] = []
     result = run_task(db, task_uuid, handler_modules=handlers, observers=[events.append])
     return result, events
-
-
-def _in_subprocess(command: list[str]) -> subprocess.CompletedProcess[str]:
-    """Run a tasker-ctl command line from the repository root, as a user does."""
-    return subprocess.run(
-        command,
-        cwd=REPO_ROOT,
-        env=subprocess_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def _variant(tmp_path: Path, template: str, **replacements: str) -> Path:
@@ -397,7 +382,7 @@ def test_the_cli_creates_and_runs_the_batch_workflow_in_a_real_process(tmp_path:
         "-i", "@templates/inputs/csv_products.json", "--db", str(db), "--run", "--format", "json",
     )  # fmt: skip
 
-    completed = _in_subprocess(command)
+    completed = run_command(command)
 
     assert completed.returncode == 0, completed.stderr
     documents = [json.loads(line) for line in completed.stdout.splitlines() if line.strip()]
@@ -503,7 +488,7 @@ def test_create_with_env_applies_the_overrides_and_records_the_environment(
         "-i", "@templates/inputs/approval_large.json", "--db", str(db), "--run", "-q",
     )  # fmt: skip
 
-    completed = _in_subprocess(command)
+    completed = run_command(command)
 
     assert completed.returncode == 0, completed.stderr
     task_uuid = completed.stdout.splitlines()[0].strip()
@@ -533,15 +518,7 @@ def test_the_project_environment_applies_only_to_templates_that_define_it(
             "task", "create", "-n", namespace, "--name", name, "-t", str(TEMPLATES),
             "-i", json.dumps(task_input), "--db", str(db), "-q",
         )  # fmt: skip
-        completed = subprocess.run(
-            command,
-            cwd=tmp_path,
-            env=subprocess_env(),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        completed = run_command(command, cwd=tmp_path)
         assert completed.returncode == 0, completed.stderr
         return completed.stdout.strip()
 
@@ -560,7 +537,7 @@ def test_an_unknown_environment_is_refused_naming_those_defined(tmp_path: Path) 
         "-i", "@templates/inputs/approval_large.json", "--db", str(tmp_path / "tasker.db"),
     )  # fmt: skip
 
-    completed = _in_subprocess(command)
+    completed = run_command(command)
 
     assert completed.returncode == 2
     assert "no environment 'tset' (did you mean 'test'?)" in completed.stderr
@@ -608,21 +585,6 @@ def test_handler_method_calls_that_method_instead_of_call(tmp_path: Path) -> Non
 # --- resuming after SIGKILL --------------------------------------------------------------------
 
 
-def _run_forked_then_kill(db: Path, task_uuid: str, after: float) -> None:
-    """Fork; the child runs the task until the parent SIGKILLs it (or it finishes)."""
-    pid = os.fork()
-    if pid == 0:  # the child: never return into pytest
-        code = 0
-        try:
-            run_task(db, task_uuid)
-        except BaseException:
-            code = 1
-        os._exit(code)
-    time.sleep(after)
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-
-
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
 def test_sigkill_between_runs_never_loses_or_repeats_created_steps(tmp_path: Path) -> None:
     rng = random.Random(20261122)
@@ -632,7 +594,7 @@ def test_sigkill_between_runs_never_loses_or_repeats_created_steps(tmp_path: Pat
 
     for _ in range(8):
         for uuid in (task_uuid, approval_uuid):
-            _run_forked_then_kill(db, uuid, after=rng.uniform(0.0, 0.03))
+            run_forked_then_kill(db, uuid, rng.uniform(0.0, 0.03))
     for uuid in (task_uuid, approval_uuid):
         result, _ = _run(db, uuid)
         assert result.status == "complete", result

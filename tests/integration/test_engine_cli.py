@@ -15,6 +15,7 @@ from engine_handlers.workflows import (
     REPO_ROOT,
     StepSpec,
     create,
+    run_tasker_ctl,
     stored_steps,
     stored_transitions,
     subprocess_env,
@@ -37,15 +38,7 @@ def _create(tmp_path: Path, steps: list[StepSpec], **task_input: str) -> tuple[P
 
 
 def _run_cli(db: Path, task_uuid: str, *flags: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        tasker_ctl_command("task", "run", task_uuid, "--db", str(db), *flags),
-        cwd=REPO_ROOT,
-        env=subprocess_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_tasker_ctl("task", "run", task_uuid, "--db", str(db), *flags)
 
 
 def test_json_format_prints_one_event_per_line(tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ repository root as the current directory, exactly as a user runs them.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,11 +15,10 @@ from typing import Any
 import pytest
 from engine_handlers.workflows import (
     REPO_ROOT,
+    run_tasker_ctl,
     stored_attempts,
     stored_steps,
     stored_transitions,
-    subprocess_env,
-    tasker_ctl_command,
 )
 
 from tasker_ctl.events import Event, StepTransitioned
@@ -119,15 +117,7 @@ def test_declined_payment_exits_1_from_the_command_line(tmp_path: Path) -> None:
     declined = {**ECOMMERCE_INPUT, "payment_token": "tok_test_declined"}
     task_uuid = _create(db, "ecommerce", "ecommerce_order_processing", declined)
 
-    completed = subprocess.run(
-        tasker_ctl_command("task", "run", task_uuid, "--db", str(db)),
-        cwd=REPO_ROOT,
-        env=subprocess_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    completed = run_tasker_ctl("task", "run", task_uuid, "--db", str(db))
 
     assert completed.returncode == 1, completed.stderr
     assert "Traceback" not in completed.stderr
