@@ -33,12 +33,14 @@ import queue
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tasker_ctl.events import (
     ErrorInfo,
+    Event,
     EventBus,
     RunFinished,
     RunStarted,
@@ -74,7 +76,7 @@ from tasker_ctl.store.records import (
     TaskRecord,
 )
 from tasker_ctl.store.repository import Repository
-from tasker_ctl.workers import WorkerPool
+from tasker_ctl.workers import Completion, WorkerPool
 
 if TYPE_CHECKING:
     from tasker_ctl.dynamic import StepPlan
@@ -236,6 +238,7 @@ class Engine:
         self.bus = bus or EventBus()
         self.options = options or RunOptions()
         self.steps: dict[str, _Step] = {}
+        self._after_commit: list[Callable[[], None]] | None = None
         self.parents: dict[str, list[str]] = {}
         self.children: dict[str, list[str]] = {}
         self._uuids: dict[str, str] = {}
@@ -263,7 +266,7 @@ class Engine:
             StepSnapshot(s.record.name, s.state, s.attempts, s.record.max_attempts)
             for s in self.steps.values()
         )
-        self.bus.emit(
+        self._emit(
             RunStarted(
                 task_uuid,
                 graph.task.name,
@@ -307,27 +310,23 @@ class Engine:
         try:
             while True:
                 self._release_due_retries()
-                while self._runnable and len(self._in_flight) < self.options.concurrency:
-                    step_uuid = self._runnable.popleft()
-                    if not self._held_back(step_uuid):
-                        self._dispatch(step_uuid, pool)
+                with self._one_transaction():
+                    while self._runnable and len(self._in_flight) < self.options.concurrency:
+                        step_uuid = self._runnable.popleft()
+                        if not self._held_back(step_uuid):
+                            self._dispatch(step_uuid, pool)
                 if not self._in_flight and not self._retries:
                     break
                 try:
-                    completion = pool.completions.get(timeout=self._next_wake())
+                    completions = [pool.completions.get(timeout=self._next_wake())]
                 except queue.Empty:
                     self._expire_timeouts()
                     continue
-                if self._in_flight.get(completion.step_uuid) != completion.token:
-                    continue  # the late result of an attempt already failed by its timeout
-                outcome = completion.outcome
-                if outcome.is_checkpoint_yield:
-                    limit = self._continue_from_checkpoint(completion.step_uuid, outcome, pool)
-                    if limit is None:
-                        continue
-                    outcome = limit
-                self._end_flight(completion.step_uuid)
-                self._record(completion.step_uuid, outcome)
+                while not pool.completions.empty():
+                    completions.append(pool.completions.get_nowait())
+                with self._one_transaction():
+                    for completion in completions:
+                        self._handle(completion, pool)
                 self._expire_timeouts()
         except KeyboardInterrupt:
             self._drain(pool)
@@ -336,6 +335,51 @@ class Engine:
             pool.shutdown()
         self._finish_task()
         return False
+
+    def _handle(self, completion: Completion, pool: WorkerPool) -> None:
+        """Record what a worker reported (inside the caller's transaction)."""
+        if self._in_flight.get(completion.step_uuid) != completion.token:
+            return  # the late result of an attempt already failed by its timeout
+        outcome = completion.outcome
+        if outcome.is_checkpoint_yield:
+            limit = self._continue_from_checkpoint(completion.step_uuid, outcome, pool)
+            if limit is None:
+                return
+            outcome = limit
+        self._end_flight(completion.step_uuid)
+        self._record(completion.step_uuid, outcome)
+
+    @contextmanager
+    def _one_transaction(self) -> Iterator[None]:
+        """Transitions made inside share one commit; what acts on them waits for it.
+
+        Each SQLite commit costs about as much as a step's own work, so steps started together
+        or finished together are recorded together. Events and hand-offs to workers are queued
+        and happen only after the commit: nothing acts on a transition that is not stored, and
+        a rollback (Ctrl-C mid-way) leaves nothing behind.
+        """
+        if self._after_commit is not None:
+            yield
+            return
+        self._after_commit = []
+        try:
+            with self.repository.write():
+                yield
+            actions = self._after_commit
+        finally:
+            self._after_commit = None
+        for action in actions:
+            action()
+
+    def _after(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once the current transaction commits (at once outside one)."""
+        if self._after_commit is None:
+            action()
+        else:
+            self._after_commit.append(action)
+
+    def _emit(self, event: Event) -> None:
+        self._after(lambda: self.bus.emit(event))
 
     # --- readiness -----------------------------------------------------------------------------
 
@@ -528,7 +572,7 @@ class Engine:
         return None
 
     def _announce_created(self, plan: StepPlan) -> None:
-        self.bus.emit(
+        self._emit(
             StepsCreated(
                 self._task.uuid,
                 tuple(step.name for step in plan.steps),
@@ -555,7 +599,8 @@ class Engine:
         payload = self._payload(step)
         invoker = step.invoker
         assert invoker is not None
-        pool.submit(step_uuid, step.token, lambda: invoker.invoke(payload))
+        token = step.token
+        self._after(lambda: pool.submit(step_uuid, token, lambda: invoker.invoke(payload)))
 
     def _payload(self, step: _Step) -> dict[str, Any]:
         task = self._task
@@ -761,7 +806,7 @@ class Engine:
         at = _now_text()
         for from_state, to_state, event in moves:
             waiting = to_state == StepState.WAITING_FOR_RETRY
-            self.bus.emit(
+            self._emit(
                 StepTransitioned(
                     task_uuid=self._task.uuid,
                     step_uuid=step.record.uuid,
@@ -804,7 +849,7 @@ class Engine:
         self._task_state = state
         at = _now_text()
         for from_state, to_state, event in moves:
-            self.bus.emit(TaskTransitioned(self._task.uuid, from_state, to_state, str(event), at))
+            self._emit(TaskTransitioned(self._task.uuid, from_state, to_state, str(event), at))
 
     def _result(self, started: float, interrupted: bool) -> RunResult:
         states = [s.state for s in self.steps.values()]
@@ -821,7 +866,7 @@ class Engine:
             interrupted=interrupted,
             observer_errors=tuple(f"{type(e).__name__}: {e}" for _, e in self.bus.failures),
         )
-        self.bus.emit(
+        self._emit(
             RunFinished(
                 result.task_uuid,
                 result.status,
