@@ -220,10 +220,13 @@ def status(
     out = make_console(no_color=not console.color_enabled(sys.stdout))
     if graph is None:
         graph = len(view.steps) <= GRAPH_STEP_LIMIT
-    from tasker_ctl.template.models import TaskTemplate
+    template = None
+    if graph:
+        # Only the drawing needs the template: it greys out branches a decision did not take.
+        from tasker_ctl.template.models import TaskTemplate
 
-    view, snapshot = tasks.task_status_with_template(path, view.task_uuid)
-    template = TaskTemplate.from_snapshot(snapshot)
+        view, snapshot = tasks.task_status_with_template(path, view.task_uuid)
+        template = TaskTemplate.from_snapshot(snapshot)
     if not watch:
         out.print(_status_renderable(view, template, graph, out.width))
         return
@@ -243,7 +246,7 @@ _RESTING_TASK_STATES = frozenset(
 
 
 def _status_renderable(
-    view: TaskView, template: TaskTemplate, graph: bool, width: int
+    view: TaskView, template: TaskTemplate | None, graph: bool, width: int
 ) -> RenderableType:
     """Details, the DAG coloured by state (branches not taken greyed), then the step list."""
     from rich.console import Group
@@ -252,7 +255,7 @@ def _status_renderable(
     parts: list[RenderableType] = [Text(_captured(_print_task_details, view))]
     if not graph and len(view.steps) > GRAPH_STEP_LIMIT:
         parts.append(Text(f"(graph of {len(view.steps)} steps not drawn: --graph draws it)\n"))
-    if graph and view.steps:
+    if graph and template is not None and view.steps:
         from tasker_ctl.dynamic import branches_not_taken
         from tasker_ctl.ui.dag import render_dag
 
