@@ -198,6 +198,19 @@ def _step_update_sql(moves: tuple[tuple[str, str], ...], outcome: str | None) ->
     )
 
 
+def _task_filter(namespace: str | None, state: str | None) -> tuple[str, list[Any]]:
+    """The WHERE clause and parameters of the task listing filters."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if namespace is not None:
+        clauses.append("namespace = ?")
+        params.append(namespace)
+    if state is not None:
+        clauses.append("state = ?")
+        params.append(state)
+    return (f"WHERE {' AND '.join(clauses)}" if clauses else ""), params
+
+
 def _chains(changes: Sequence[StepChange]) -> Iterator[list[StepChange]]:
     """Consecutive changes of one step that a single UPDATE can apply, in order.
 
@@ -615,15 +628,7 @@ class Repository:
         limit: int = 20,
     ) -> list[TaskSummary]:
         """The newest tasks first, optionally filtered, each with its step counts per state."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        if namespace is not None:
-            clauses.append("namespace = ?")
-            params.append(namespace)
-        if state is not None:
-            clauses.append("state = ?")
-            params.append(state)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, params = _task_filter(namespace, state)
         with self._reading() as conn:
             rows = conn.execute(
                 f"SELECT {_TASK_COLUMNS} FROM tasks {where} "
@@ -644,15 +649,7 @@ class Repository:
 
     def count_tasks(self, *, namespace: str | None = None, state: str | None = None) -> int:
         """How many tasks match the filters of :meth:`list_tasks`."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        if namespace is not None:
-            clauses.append("namespace = ?")
-            params.append(namespace)
-        if state is not None:
-            clauses.append("state = ?")
-            params.append(state)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, params = _task_filter(namespace, state)
         with self._reading() as conn:
             return int(conn.execute(f"SELECT COUNT(*) FROM tasks {where}", params).fetchone()[0])
 

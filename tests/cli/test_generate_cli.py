@@ -8,7 +8,6 @@ The e-commerce test uses real subprocesses of ``python -m tasker_ctl``.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from subprocesses import run_tasker_ctl
 from typer.testing import CliRunner, Result
 
 from tasker_ctl.cli import app
@@ -51,19 +51,7 @@ def run(*args: str) -> Result:
 
 def cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The installed entry point, run as a user would, from ``cwd``."""
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("TASKER_CTL_DB", "TASKER_TEMPLATE_PATH")
-    }
-    env["NO_COLOR"] = "1"
-    return subprocess.run(
-        [sys.executable, "-m", "tasker_ctl", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    return run_tasker_ctl(*args, cwd=cwd)
 
 
 @pytest.fixture(autouse=True)

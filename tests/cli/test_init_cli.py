@@ -8,12 +8,12 @@ provides the template path, the handler package and the store.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from subprocesses import run_tasker_ctl
 from typer.testing import CliRunner, Result
 
 from tasker_ctl.cli import app
@@ -33,19 +33,8 @@ def run(*args: str) -> Result:
 
 
 def cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("TASKER_CTL_DB", "TASKER_TEMPLATE_PATH")
-    }
-    env["NO_COLOR"] = "1"
-    return subprocess.run(
-        [sys.executable, "-m", "tasker_ctl", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    """The installed entry point, run as a user would, from ``cwd``."""
+    return run_tasker_ctl(*args, cwd=cwd)
 
 
 @pytest.fixture(autouse=True)

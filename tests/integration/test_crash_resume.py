@@ -24,16 +24,14 @@ from typing import Any
 
 import pytest
 from engine_handlers.workflows import (
-    REPO_ROOT,
     StepSpec,
     create,
     layered_dag,
     run_forked_then_kill,
     stored_steps,
-    subprocess_env,
-    tasker_ctl_command,
     write_template,
 )
+from subprocesses import REPO_ROOT, subprocess_env, tasker_ctl_command
 
 from tasker_ctl.engine import RunOptions
 from tasker_ctl.running import run_task

@@ -16,14 +16,12 @@ from typing import Any
 
 import pytest
 from engine_handlers.workflows import (
-    REPO_ROOT,
-    run_command,
     run_forked_then_kill,
     stored_attempts,
     stored_graph,
     stored_steps,
-    tasker_ctl_command,
 )
+from subprocesses import REPO_ROOT, run_command, tasker_ctl_command
 
 from tasker_ctl.engine import RunResult
 from tasker_ctl.events import Event, StepsCreated, StepTransitioned

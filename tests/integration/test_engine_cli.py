@@ -12,16 +12,13 @@ import time
 from pathlib import Path
 
 from engine_handlers.workflows import (
-    REPO_ROOT,
     StepSpec,
     create,
-    run_tasker_ctl,
     stored_steps,
     stored_transitions,
-    subprocess_env,
-    tasker_ctl_command,
     write_template,
 )
+from subprocesses import REPO_ROOT, run_tasker_ctl, subprocess_env, tasker_ctl_command
 
 DIAMOND = [
     StepSpec("start"),

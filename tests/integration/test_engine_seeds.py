@@ -14,12 +14,11 @@ from typing import Any
 
 import pytest
 from engine_handlers.workflows import (
-    REPO_ROOT,
-    run_tasker_ctl,
     stored_attempts,
     stored_steps,
     stored_transitions,
 )
+from subprocesses import REPO_ROOT, run_tasker_ctl
 
 from tasker_ctl.events import Event, StepTransitioned
 from tasker_ctl.running import run_task
