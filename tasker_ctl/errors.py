@@ -73,9 +73,3 @@ class StoreUnusableError(TaskerCtlError):
     """The store file is corrupt, not a tasker-ctl store, or of a newer schema."""
 
     exit_code = EXIT_STORE_UNUSABLE
-
-
-class InterruptedRunError(TaskerCtlError):
-    """The user pressed Ctrl-C; what ran was recorded and the task can be resumed."""
-
-    exit_code = EXIT_INTERRUPTED

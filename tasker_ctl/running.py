@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tasker_ctl.engine import Engine, RunOptions, RunResult
-from tasker_ctl.errors import NotFoundError
 from tasker_ctl.events import EventBus, Observer
 from tasker_ctl.handlers import HandlerRegistry
 from tasker_ctl.store import open_for_writing
+from tasker_ctl.tasks import no_store
 
 
 def run_task(
@@ -27,10 +27,7 @@ def run_task(
     import: the error names the module and the exception.
     """
     if not db_path.is_file():
-        raise NotFoundError(
-            f"no task '{task_reference}': there is no store at {db_path}",
-            hint="create one with `tasker-ctl task create`, or point --db / TASKER_CTL_DB at it",
-        )
+        raise no_store(db_path, task_reference)
     registry = HandlerRegistry()
     registry.discover_all(list(handler_modules))
     with open_for_writing(db_path) as repository:

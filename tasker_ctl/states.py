@@ -143,10 +143,6 @@ class StateMachine:
         """Every event accepted in ``state``, with the state it leads to."""
         return {event: to for (source, event), to in self.transitions.items() if source == state}
 
-    def sources_of(self, event: str) -> frozenset[str]:
-        """Every state from which ``event`` is accepted (for compare-and-set updates)."""
-        return frozenset(source for source, name in self.transitions if name == event)
-
 
 def _table(rows: Iterable[tuple[Iterable[str], str, str]]) -> dict[tuple[str, str], str]:
     table: dict[tuple[str, str], str] = {}
@@ -255,11 +251,6 @@ STEP_MACHINE = StateMachine(
         _SE.RESET_FOR_RETRY: "Cannot reset step: it is {from}; only a step in error can be reset",
     },
 )
-
-MACHINES: dict[str, StateMachine] = {
-    TASK_MACHINE.name: TASK_MACHINE,
-    STEP_MACHINE.name: STEP_MACHINE,
-}
 
 
 def check_transition(machine: StateMachine, from_state: str, event: str) -> str:

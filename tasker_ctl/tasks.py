@@ -476,15 +476,20 @@ def _json_kind(value: Any) -> str:
 # --- reading ----------------------------------------------------------------------------------
 
 
+def no_store(db_path: Path, task_reference: str) -> NotFoundError:
+    """The error for a command about a task when the store file does not exist."""
+    return NotFoundError(
+        f"no task '{task_reference}': there is no store at {db_path}",
+        hint="create a task first with `tasker-ctl task create`, "
+        "or point --db / TASKER_CTL_DB at your store",
+    )
+
+
 @contextmanager
 def _reader(db_path: Path, task_reference: str) -> Iterator[tuple[Repository, str]]:
     repository = open_for_reading(db_path)
     if repository is None:
-        raise NotFoundError(
-            f"no task '{task_reference}': there is no store at {db_path}",
-            hint="create a task first with `tasker-ctl task create`, "
-            "or point --db / TASKER_CTL_DB at your store",
-        )
+        raise no_store(db_path, task_reference)
     with repository:
         yield repository, repository.resolve_task_uuid(task_reference)
 
@@ -704,10 +709,7 @@ def _audit_entry(number: int, record: TransitionRecord, names: dict[str, str]) -
 def _writer(db_path: Path, task_reference: str) -> Iterator[tuple[Repository, TaskGraph]]:
     """A write transaction on an existing task, its graph read under the write lock."""
     if not db_path.is_file():
-        raise NotFoundError(
-            f"no task '{task_reference}': there is no store at {db_path}",
-            hint="point --db / TASKER_CTL_DB at your store",
-        )
+        raise no_store(db_path, task_reference)
     with open_for_writing(db_path) as repository, repository.write():
         task_uuid = repository.resolve_task_uuid(task_reference)
         yield repository, repository.load_graph(task_uuid)

@@ -211,7 +211,7 @@ def status(
     from tasker_ctl import tasks
 
     path = db_path(db)
-    view = tasks.task_status(path, task)
+    view, snapshot = tasks.task_status_with_template(path, task)
     if output_format is OutputFormat.JSON:
         print_json(view.to_json())
         return
@@ -225,7 +225,6 @@ def status(
         # Only the drawing needs the template: it greys out branches a decision did not take.
         from tasker_ctl.template.models import TaskTemplate
 
-        view, snapshot = tasks.task_status_with_template(path, view.task_uuid)
         template = TaskTemplate.from_snapshot(snapshot)
     if not watch:
         out.print(_status_renderable(view, template, graph, out.width))

@@ -96,10 +96,6 @@ class TaskGraph:
         """``step uuid -> step``."""
         return {step.uuid: step for step in self.steps}
 
-    def step_by_name(self) -> dict[str, StepRecord]:
-        """``step name -> step``."""
-        return {step.name: step for step in self.steps}
-
     def parents(self) -> dict[str, list[str]]:
         """``step uuid -> uuids of the steps it depends on``, in creation order."""
         parents: dict[str, list[str]] = {step.uuid: [] for step in self.steps}

@@ -18,12 +18,11 @@ from typing import Any
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from tasker_ctl.retry import DEFAULT_BASE_MS, DEFAULT_CAP_MS
 from tasker_ctl.suggest import closest
 
 JsonObject = dict[str, Any]
 
-DEFAULT_BACKOFF_BASE_MS = 1000
-DEFAULT_MAX_BACKOFF_MS = 30000
 
 # Error types raised by the models, which the validator turns into finding codes.
 DUPLICATE_ALIAS_ERROR = "duplicate_alias_key"
@@ -117,20 +116,8 @@ class RetryPolicy(_Model):
     backoff_base_ms: int | None = Field(default=None, ge=0)
     max_backoff_ms: int | None = Field(default=None, ge=0)
 
-    @property
-    def effective_base_ms(self) -> int:
-        """The base delay, falling back to 1000 ms when unset."""
-        return DEFAULT_BACKOFF_BASE_MS if self.backoff_base_ms is None else self.backoff_base_ms
 
-    @property
-    def effective_max_backoff_ms(self) -> int:
-        """The delay cap, falling back to 30000 ms when unset."""
-        return DEFAULT_MAX_BACKOFF_MS if self.max_backoff_ms is None else self.max_backoff_ms
-
-
-DEFAULT_RETRY = RetryPolicy(
-    backoff_base_ms=DEFAULT_BACKOFF_BASE_MS, max_backoff_ms=DEFAULT_MAX_BACKOFF_MS
-)
+DEFAULT_RETRY = RetryPolicy(backoff_base_ms=DEFAULT_BASE_MS, max_backoff_ms=DEFAULT_CAP_MS)
 
 
 class HandlerDefinition(_Model):

@@ -52,9 +52,10 @@ def test_docstrings_survive_any_text(text: str) -> None:
 def test_every_generated_module_parses(template: TaskTemplate) -> None:
     for kind in CodegenKind:
         code = generate_code(template, FIXTURE, kind, with_tests=True)
-        for text in (code.types, code.handlers, code.tests):
-            if text is not None:
-                ast.parse(text)
+        modules = [text for text in (code.types, code.handlers, code.tests) if text is not None]
+        assert modules, f"{kind} generated nothing"
+        for text in modules:
+            ast.parse(text)
 
 
 def test_types_start_with_the_reference_header(template: TaskTemplate) -> None:

@@ -9,6 +9,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from tasker_ctl.retry import RetryPolicy as Policy
 from tasker_ctl.template.models import (
     Backoff,
     RetryPolicy,
@@ -40,18 +41,25 @@ def test_absent_retry_block_gets_the_full_default_policy() -> None:
     assert (retry.backoff_base_ms, retry.max_backoff_ms) == (1000, 30000)
 
 
+def policy_of(retry: RetryPolicy) -> Policy:
+    """The policy the engine applies for this retry block, as stored with the task."""
+    return Policy.from_mapping(retry.model_dump(mode="json"))
+
+
 def test_present_retry_block_defaults_each_key_and_leaves_base_and_cap_unset() -> None:
     retry = _step(retry={"max_attempts": 5}).retry
 
     assert (retry.retryable, retry.max_attempts, retry.backoff) == (True, 5, Backoff.EXPONENTIAL)
     assert (retry.backoff_base_ms, retry.max_backoff_ms) == (None, None)
-    assert (retry.effective_base_ms, retry.effective_max_backoff_ms) == (1000, 30000)
+    applied = policy_of(retry)
+    assert (applied.base_ms, applied.cap_ms) == (1000, 30000)
 
 
 def test_explicit_base_and_cap_are_kept() -> None:
     retry = RetryPolicy(backoff_base_ms=50, max_backoff_ms=200)
 
-    assert (retry.effective_base_ms, retry.effective_max_backoff_ms) == (50, 200)
+    applied = policy_of(retry)
+    assert (applied.base_ms, applied.cap_ms) == (50, 200)
 
 
 def test_depends_on_and_step_type_are_aliases() -> None:
