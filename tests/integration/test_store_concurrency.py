@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 from tasker_ctl.store import open_for_reading
@@ -69,3 +70,44 @@ def test_two_processes_creating_tasks_at_once_both_succeed(tmp_path: Path) -> No
         counts = reader.table_counts()
     assert counts["steps"] == 3 * 2 * TASKS_PER_PROCESS
     assert counts["step_edges"] == 2 * 2 * TASKS_PER_PROCESS
+
+
+# Each opener says it is ready (its imports done), waits for the go file, then opens the new
+# store: all of them race to switch it to WAL and apply the migrations.
+OPENER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from tasker_ctl.store import open_for_writing
+
+    db, go, ready = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+    ready.touch()
+    while not go.exists():
+        time.sleep(0.0005)
+    with open_for_writing(db) as repo:
+        print(repo.count_tasks())
+    """
+)
+
+
+def test_processes_opening_a_new_store_together_all_succeed(tmp_path: Path) -> None:
+    for round_number in range(8):
+        round_dir = tmp_path / f"round{round_number}"
+        round_dir.mkdir()
+        db, go = round_dir / "tasker.db", round_dir / "go"
+        openers = [
+            subprocess.Popen(
+                [sys.executable, "-c", OPENER, str(db), str(go), str(round_dir / f"ready{n}")],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for n in range(4)
+        ]
+        while len(list(round_dir.glob("ready*"))) < len(openers):
+            time.sleep(0.005)
+        go.touch()
+        for opener in openers:
+            stdout, stderr = opener.communicate(timeout=60)
+            assert opener.returncode == 0, stderr
+            assert stdout.strip() == "0"
