@@ -1,11 +1,8 @@
 """Task input: reading ``JSON | @FILE | -`` arguments, and checking input against ``input_schema``.
 
-The check uses jsonschema's validator for the schema's declared draft (2020-12 by default) with
-format checks on (email, date-time, uri, …), and reports *every* violation with a JSON path such
-as ``$.customer.email`` or ``$.items[2].sku``.
-
-jsonschema is imported only when a schema must be checked: it costs a noticeable part of a
-command's start-up.
+The check (:mod:`tasker_ctl.json_schema`) uses the schema's declared draft (2020-12 by default)
+with format checks on (email, date-time, uri, …), and reports *every* violation with a JSON path
+such as ``$.customer.email`` or ``$.items[2].sku``.
 """
 
 from __future__ import annotations
@@ -83,22 +80,16 @@ def json_path(parts: Any) -> str:
 
 def check_input(schema: Mapping[str, Any], data: Any) -> list[InputViolation]:
     """Every violation of ``schema`` by ``data``, sorted by path; empty when the input is valid."""
-    from jsonschema.exceptions import SchemaError
-    from jsonschema.validators import validator_for
+    from tasker_ctl.json_schema import SchemaCompileError, data_problems
 
-    validator_class = validator_for(schema)
     try:
-        validator_class.check_schema(dict(schema))
-    except SchemaError as exc:
+        problems = data_problems(dict(schema), data)
+    except SchemaCompileError as exc:
         raise InvalidDataError(
-            f"the template's input_schema is not a valid JSON Schema: {exc.message}",
+            f"the template's input_schema is not a valid JSON Schema: {exc}",
             hint="run `tasker-ctl template validate` on the template file",
         ) from exc
-    validator = validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
-    violations = [
-        InputViolation(path=json_path(error.absolute_path), message=error.message)
-        for error in validator.iter_errors(data)
-    ]
+    violations = [InputViolation(path=json_path(where), message=text) for where, text in problems]
     return sorted(violations, key=lambda v: (v.path, v.message))
 
 

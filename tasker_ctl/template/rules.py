@@ -7,16 +7,15 @@ Each rule reads the template and the source lines and appends findings; none imp
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
+from tasker_ctl.json_schema import JsonPath, schema_problems
 from tasker_ctl.template import graph
 from tasker_ctl.template.findings import Finding, Severity
 from tasker_ctl.template.models import RetryPolicy, StepDefinition, StepType, TaskTemplate
-from tasker_ctl.template.source import JsonPath, SourceDocument
+from tasker_ctl.template.source import SourceDocument
 
 NAMESPACE_MAX_BYTES = 29
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
@@ -337,47 +336,6 @@ def json_schemas(ctx: RuleContext) -> None:
             message = f"Step '{step.name}' result_schema is not a valid JSON Schema: {problem}"
             path = ("steps", index, "result_schema", *where)
             ctx.add("RESULT_SCHEMA_INVALID", ERROR, message, step.name, path)
-
-
-def schema_problems(schema: dict[str, Any]) -> list[tuple[str, JsonPath]]:
-    """Why ``schema`` is not a valid JSON Schema for its dialect (``$schema``, else 2020-12).
-
-    Checking against the 2020-12 metaschema costs milliseconds, so each distinct schema is
-    checked once per process. jsonschema is imported here, and only for templates that have
-    schemas, to keep the command fast for the rest.
-    """
-    key = json.dumps(schema, sort_keys=True, default=str)
-    cached = _schema_verdicts.get(key)
-    if cached is None:
-        cached = _schema_verdicts[key] = _check_schema(schema)
-    return cached
-
-
-_schema_verdicts: dict[str, list[tuple[str, JsonPath]]] = {}
-
-
-def _check_schema(schema: dict[str, Any]) -> list[tuple[str, JsonPath]]:
-    from jsonschema.validators import validator_for
-
-    checker = _metaschema_checker(validator_for(schema))
-    problems = []
-    for error in sorted(checker.iter_errors(schema), key=lambda e: list(e.path)):
-        where = tuple(error.path)
-        shown = "/".join(str(part) for part in where) or "(root)"
-        problems.append((f"{error.message} (at {shown})", where))
-    return problems
-
-
-_checkers: dict[type[Any], Any] = {}
-
-
-def _metaschema_checker(validator_class: type[Any]) -> Any:
-    """One metaschema validator per dialect, reused: building one is the costly part."""
-    checker = _checkers.get(validator_class)
-    if checker is None:
-        checker = validator_class(validator_class.META_SCHEMA)
-        _checkers[validator_class] = checker
-    return checker
 
 
 def _type_of(by_name: dict[str, StepDefinition], name: str) -> StepType | None:

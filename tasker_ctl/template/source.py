@@ -22,12 +22,13 @@ from typing import Any
 
 import yaml
 
+from tasker_ctl.json_schema import JsonPath
+
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_EXPANDED_NODES = 500_000
 ALIAS_EXPANSION_FACTOR = 10
 MAX_DEPTH = 200
 
-JsonPath = tuple[str | int, ...]
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})

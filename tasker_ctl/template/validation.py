@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from tasker_ctl.errors import InvalidDataError, UsageError
+from tasker_ctl.json_schema import JsonPath
 from tasker_ctl.suggest import closest
 from tasker_ctl.template import rules
 from tasker_ctl.template.findings import FileReport, Finding, Severity
@@ -31,7 +32,6 @@ from tasker_ctl.template.models import (
     model_field_keys,
 )
 from tasker_ctl.template.source import (
-    JsonPath,
     SourceDocument,
     SourceError,
     parse_source,

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import jsonschema
+import jsonschema_rs
 import pytest
 import yaml
 from typer.testing import CliRunner, Result
@@ -175,7 +175,7 @@ def test_the_generated_task_template_is_a_valid_modern_template(generated: Path)
     assert template["namespace_name"] == "default"
     assert template["version"] == "1.0.0"
     assert "task_handler" not in template
-    jsonschema.Draft202012Validator.check_schema(template["input_schema"])
+    jsonschema_rs.meta.validate(template["input_schema"])
     assert template["input_schema"]["type"] == "object"
     [step] = template["steps"]
     assert step["handler"] == {"callable": "process_order"}

@@ -103,8 +103,8 @@ def test_invalid_input_exits_65_and_lists_each_path(project: Path) -> None:
         "-i", '{"order_id": "one", "email": "nobody"}',
     )  # fmt: skip
     assert result.exit_code == 65
-    assert "$.order_id: 'one' is not of type 'integer'" in result.stderr
-    assert "$.email: 'nobody' is not a 'email'" in result.stderr
+    assert '$.order_id: "one" is not of type "integer"' in result.stderr
+    assert '$.email: "nobody" is not a "email"' in result.stderr
     assert result.stderr.startswith("error: ")
     assert not (project / ".tasker").exists()
 

@@ -43,7 +43,7 @@ BROKEN_FIXTURES: dict[str, list[tuple[str, int | None, str]]] = {
         ("INVALID_STEP_TYPE", 8, "unknown step type 'decision_point'; use 'decision'"),
     ],
     "broken/invalid_input_schema.yaml": [
-        ("INPUT_SCHEMA_INVALID", 8, "input_schema is not a valid JSON Schema: 'money'"),
+        ("INPUT_SCHEMA_INVALID", 8, 'input_schema is not a valid JSON Schema: "money"'),
     ],
     "broken/unparseable.yaml": [
         ("YAML_PARSE_ERROR", 7, "invalid YAML: "),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import jsonschema
+import jsonschema_rs
 import pytest
 
 from tasker_ctl.codegen import CodegenKind, generate_code, output_files, stdout_text
@@ -29,10 +29,10 @@ def test_dict_stubs_validate_against_the_result_schema(template: TaskTemplate) -
         value = ast.literal_eval(model_stub(model, typed=False))
         schema = template.step_named(name).result_schema
         assert schema is not None
-        jsonschema.validate(value, schema)
+        jsonschema_rs.validate(schema, value)
     assert types.input_model is not None
-    jsonschema.validate(
-        ast.literal_eval(model_stub(types.input_model, typed=False)), template.input_schema or {}
+    jsonschema_rs.validate(
+        template.input_schema or {}, ast.literal_eval(model_stub(types.input_model, typed=False))
     )
 
 

@@ -340,7 +340,7 @@ EXTENSION_CASES = [
             "RESULT_SCHEMA_INVALID",
             ERROR,
             "a",
-            "Step 'a' result_schema is not a valid JSON Schema: 5 is not of type 'array' "
+            "Step 'a' result_schema is not a valid JSON Schema: 5 is not of type \"array\" "
             "(at required)",
         ),
         id="RESULT_SCHEMA_INVALID",
