@@ -38,15 +38,14 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
 sys.path.append(str(FIXTURES))
 
+from bytecode import with_bytecode_cache  # noqa: E402
 from engine_handlers.workflows import (  # noqa: E402
     NAMESPACE,
     StepSpec,
     layered_dag,
-    subprocess_env,
     write_template,
 )
-
-PYCACHE = Path(tempfile.gettempdir()) / "tasker-ctl-bench-pycache"
+from subprocesses import subprocess_env  # noqa: E402
 
 
 def child_env(*, bytecode_cache: bool = True) -> dict[str, str]:
@@ -54,10 +53,7 @@ def child_env(*, bytecode_cache: bool = True) -> dict[str, str]:
     installs are (under a temporary prefix, so the working tree stays clean), even when the
     calling environment sets ``PYTHONDONTWRITEBYTECODE``."""
     env = subprocess_env()
-    if bytecode_cache:
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
-        env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
-    return env
+    return with_bytecode_cache(env) if bytecode_cache else env
 
 
 TARGETS = {
