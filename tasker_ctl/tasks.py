@@ -554,6 +554,12 @@ def task_status_with_template(
     return build_task_view(graph, now=now), snapshot
 
 
+def task_template_snapshot(db_path: Path, task_reference: str) -> JsonObject:
+    """The template snapshot a task was created from (what drawing its graph needs)."""
+    with _reader(db_path, task_reference) as (repository, task_uuid):
+        return repository.load_template_snapshot(task_uuid)
+
+
 def build_task_view(graph: TaskGraph, *, now: datetime | None = None) -> TaskView:
     """A :class:`TaskView` from stored rows (no template model needed)."""
     moment = now or datetime.now(UTC)

@@ -211,21 +211,27 @@ def status(
     from tasker_ctl import tasks
 
     path = db_path(db)
-    view, snapshot = tasks.task_status_with_template(path, task)
+    view = tasks.task_status(path, task)
     if output_format is OutputFormat.JSON:
         print_json(view.to_json())
         return
+    if graph is None:
+        graph = len(view.steps) <= GRAPH_STEP_LIMIT
+    if not graph and not watch:
+        from tasker_ctl.ui.terminal import write_plain_blocks
+
+        # Without a drawing the output is plain lines: rich is needed only to wrap long ones.
+        if write_plain_blocks(_status_texts(view, graph), sys.stdout):
+            return
     from tasker_ctl.ui.terminal import make_console
 
     out = make_console(no_color=not console.color_enabled(sys.stdout))
-    if graph is None:
-        graph = len(view.steps) <= GRAPH_STEP_LIMIT
     template = None
     if graph:
         # Only the drawing needs the template: it greys out branches a decision did not take.
         from tasker_ctl.template.models import TaskTemplate
 
-        template = TaskTemplate.from_snapshot(snapshot)
+        template = TaskTemplate.from_snapshot(tasks.task_template_snapshot(path, view.task_uuid))
     if not watch:
         out.print(_status_renderable(view, template, graph, out.width))
         return
@@ -244,6 +250,15 @@ _RESTING_TASK_STATES = frozenset(
 )
 
 
+def _status_texts(view: TaskView, graph: bool) -> list[str]:
+    """The plain parts of the status view: details, a note when the graph is left out, steps."""
+    texts = [_captured(_print_task_details, view)]
+    if not graph and len(view.steps) > GRAPH_STEP_LIMIT:
+        texts.append(f"(graph of {len(view.steps)} steps not drawn: --graph draws it)\n")
+    texts.append(_captured(_print_step_table, view))
+    return texts
+
+
 def _status_renderable(
     view: TaskView, template: TaskTemplate | None, graph: bool, width: int
 ) -> RenderableType:
@@ -251,9 +266,8 @@ def _status_renderable(
     from rich.console import Group
     from rich.text import Text
 
-    parts: list[RenderableType] = [Text(_captured(_print_task_details, view))]
-    if not graph and len(view.steps) > GRAPH_STEP_LIMIT:
-        parts.append(Text(f"(graph of {len(view.steps)} steps not drawn: --graph draws it)\n"))
+    *leading, step_table = _status_texts(view, graph)
+    parts: list[RenderableType] = [Text(text) for text in leading]
     if graph and template is not None and view.steps:
         from tasker_ctl.dynamic import branches_not_taken
         from tasker_ctl.ui.dag import render_dag
@@ -265,7 +279,7 @@ def _status_renderable(
         edges = list(view.edges) + untaken_edges
         states.update(dict.fromkeys(untaken, "not_taken"))
         parts.append(render_dag(nodes, edges, states, width=width, details=attempts))
-    parts.append(Text(_captured(_print_step_table, view)))
+    parts.append(Text(step_table))
     return Group(*parts)
 
 

@@ -146,6 +146,40 @@ def test_status_text_follows_the_reference_wording() -> None:
     assert "Steps:" in lines
 
 
+def test_status_without_the_graph_wraps_lines_only_where_the_terminal_is_narrow(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    uuid = create_task()
+    monkeypatch.delenv("TERM", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    wide = run("task", "status", uuid, "--no-graph")
+    assert wide.exit_code == 0, wide.output
+    assert wide.stdout.startswith(f"Task Details\n  UUID: {uuid}\n")
+    assert "\n\nSteps:\n  • validate  pending  0/3\n" in wide.stdout
+    assert wide.stdout.endswith("  • charge    pending  0/3\n\n")
+    monkeypatch.setenv("COLUMNS", "20")
+    narrow = run("task", "status", uuid, "--no-graph")
+    assert narrow.exit_code == 0, narrow.output
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 20
+    assert "".join(narrow.stdout.split()) == "".join(wide.stdout.split())
+
+
+def test_status_of_a_large_task_leaves_the_graph_out_and_says_so(project: Path) -> None:
+    steps = "".join(
+        f"  - name: s{index}\n    handler: {{callable: big.Step}}\n"
+        + (f"    dependencies: [s{index - 1}]\n" if index else "")
+        for index in range(201)
+    )
+    header = "name: big\nnamespace_name: shop\nversion: 1.0.0\nsteps:\n"
+    (project / "templates" / "big.yaml").write_text(header + steps)
+    created = run("task", "create", "-n", "shop", "--name", "big", "-i", "{}", "-q")
+    assert created.exit_code == 0, created.output
+    result = run("task", "status", created.stdout.strip())
+    assert result.exit_code == 0, result.output
+    assert "(graph of 201 steps not drawn: --graph draws it)\n" in result.stdout
+    assert "  • s200  pending  0/3" in result.stdout.splitlines()
+
+
 def test_list_shows_each_task_with_status_progress_and_health() -> None:
     uuid = create_task()
     result = run("task", "list")
