@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from tasker_ctl import __version__
-from tasker_ctl.cli import console
+from tasker_ctl.cli import collector, console
 from tasker_ctl.errors import EXIT_INTERRUPTED, TaskerCtlError
 
 
@@ -158,6 +158,7 @@ def main() -> None:
     # Looking pydantic plugins up scans every installed distribution (~60 ms per command);
     # tasker-ctl needs none. Set PYDANTIC_DISABLE_PLUGINS yourself to choose otherwise.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    collector.pause()
     requested = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)
     known = requested in _GROUPS or requested in _TOP_LEVEL
     build_app(requested if known else None)(prog_name="tasker-ctl")

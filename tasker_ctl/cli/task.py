@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tasker_ctl.cli import console
+from tasker_ctl.cli import collector, console
 from tasker_ctl.cli.options import (
     ConcurrencyOption,
     DbOption,
@@ -237,6 +237,7 @@ def status(
         return
     from rich.live import Live
 
+    collector.resume()  # watching lasts until the task comes to rest
     frame = _status_renderable(view, template, graph, out.width)
     with Live(frame, console=out, auto_refresh=False) as live:
         while view.status not in _RESTING_TASK_STATES:

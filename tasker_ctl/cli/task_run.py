@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tasker_ctl.cli import console
+from tasker_ctl.cli import collector, console
 from tasker_ctl.cli.options import (
     ConcurrencyOption,
     DbOption,
@@ -62,6 +62,7 @@ def execute(
     from tasker_ctl.running import run_task
     from tasker_ctl.ui.run_lines import RunLog
 
+    collector.resume()  # a run can last long and allocate without end
     config = load_project_config()
     modules = [*(handlers or []), *config.handler_packages]
     live = output_format is OutputFormat.TEXT and not quiet and sys.stdout.isatty()
