@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bytecode import with_bytecode_cache
+
 
 def write_template(directory: Path, steps: int) -> None:
     lines = [
@@ -100,10 +102,7 @@ def main() -> None:
         write_template(root / "templates", args.steps)
         env = {**os.environ, "TASKER_CTL_DB": str(root / "bench.db")}
         if not args.no_bytecode_cache:
-            # As in an installed package, modules load from cached bytecode; the cache lives in
-            # the scratch directory so that the working tree is left alone.
-            env.pop("PYTHONDONTWRITEBYTECODE", None)
-            env["PYTHONPYCACHEPREFIX"] = str(root / "pycache")
+            env = with_bytecode_cache(env)
         cli = [sys.executable, "-m", "tasker_ctl"]
 
         timed([*cli, "--version"], env, root)  # warm the file and bytecode caches

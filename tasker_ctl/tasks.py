@@ -4,7 +4,7 @@ operator actions (cancel, reset-step, resolve-step, complete-step, retry).
 Each function takes the store path and plain values and returns a frozen view with ``to_json()``;
 rendering is the caller's business. Reading functions open the store read-only and never create
 it. Creating a task imports the template model (pydantic) and, only when the template has an
-``input_schema``, jsonschema; reading needs neither.
+``input_schema``, jsonschema-rs; reading needs neither.
 """
 
 from __future__ import annotations
