@@ -125,56 +125,32 @@ def _task_from_row(row: tuple[Any, ...]) -> TaskRecord:
     )
 
 
-# Positions of a step row's JSON columns: handler, retry, inputs, checkpoint, result, error.
-_STEP_JSON_COLUMNS = (6, 7, 9, 10, 21, 22)
-
-
-def _steps_from_rows(rows: Sequence[tuple[Any, ...]]) -> list[StepRecord]:
-    """Step records from rows, the JSON columns of every row decoded by a single parse.
-
-    A large task has thousands of small JSON documents; parsing them as one array is several
-    times faster than one ``json.loads`` each. The columns only hold what :func:`dumps` wrote.
-    """
-    documents = ",".join(
-        "null" if row[column] is None else row[column]
-        for row in rows
-        for column in _STEP_JSON_COLUMNS
+def _step_from_row(row: tuple[Any, ...]) -> StepRecord:
+    return StepRecord(
+        uuid=row[0],
+        task_uuid=row[1],
+        position=row[2],
+        name=row[3],
+        template_step_name=row[4],
+        step_type=row[5],
+        handler=json.loads(row[6]),
+        retry=json.loads(row[7]),
+        timeout_seconds=row[8],
+        inputs=_loads(row[9]),
+        checkpoint=_loads(row[10]),
+        state=StepState(row[11]),
+        attempts=row[12],
+        max_attempts=row[13],
+        retryable=bool(row[14]),
+        next_retry_at=row[15],
+        backoff_ms=row[16],
+        created_at=row[17],
+        updated_at=row[18],
+        started_at=row[19],
+        completed_at=row[20],
+        result=_loads(row[21]),
+        error=_loads(row[22]),
     )
-    decoded = json.loads(f"[{documents}]")
-    width = len(_STEP_JSON_COLUMNS)
-    steps = []
-    for index, row in enumerate(rows):
-        handler, retry, inputs, checkpoint, result, error = decoded[
-            index * width : index * width + width
-        ]
-        steps.append(
-            StepRecord(
-                uuid=row[0],
-                task_uuid=row[1],
-                position=row[2],
-                name=row[3],
-                template_step_name=row[4],
-                step_type=row[5],
-                handler=handler,
-                retry=retry,
-                timeout_seconds=row[8],
-                inputs=inputs,
-                checkpoint=checkpoint,
-                state=StepState(row[11]),
-                attempts=row[12],
-                max_attempts=row[13],
-                retryable=bool(row[14]),
-                next_retry_at=row[15],
-                backoff_ms=row[16],
-                created_at=row[17],
-                updated_at=row[18],
-                started_at=row[19],
-                completed_at=row[20],
-                result=result,
-                error=error,
-            )
-        )
-    return steps
 
 
 # What each step event does to the row besides its state (SQL, by column).
@@ -393,7 +369,7 @@ class Repository:
                 "ORDER BY position",
                 [step.uuid for step in steps],
             ).fetchall()
-        return _steps_from_rows(rows)
+        return [_step_from_row(row) for row in rows]
 
     def _insert_steps(
         self,
@@ -684,7 +660,7 @@ class Repository:
                 f"SELECT {_STEP_COLUMNS} FROM steps WHERE task_uuid = ? ORDER BY position",
                 (task_uuid,),
             ).fetchall()
-        return _steps_from_rows(rows)
+        return [_step_from_row(row) for row in rows]
 
     def get_step(self, step_uuid: str) -> StepRecord | None:
         """One step by UUID, or None."""
@@ -692,7 +668,7 @@ class Repository:
             row = conn.execute(
                 f"SELECT {_STEP_COLUMNS} FROM steps WHERE uuid = ?", (step_uuid,)
             ).fetchone()
-        return None if row is None else _steps_from_rows([row])[0]
+        return None if row is None else _step_from_row(row)
 
     def load_edges(self, task_uuid: str) -> list[EdgeRecord]:
         """Every dependency edge of a task, in creation order."""
