@@ -53,8 +53,7 @@ class SchemaCompileError(ValueError):
     """A schema that cannot be compiled: why, and where in the schema."""
 
     def __init__(self, message: str, where: JsonPath) -> None:
-        shown = "/".join(str(part) for part in where)
-        super().__init__(f"{message} (at {shown})" if shown else message)
+        super().__init__(_placed(message, where) if where else message)
         self.where = where
 
 
@@ -96,8 +95,7 @@ def _metaschema_problems(schema: Any) -> Iterator[tuple[str, JsonPath]]:
         _metaschema_validators[dialect] = checker
     for error in checker.iter_errors(schema):
         where = tuple(error.instance_path)
-        shown = "/".join(str(part) for part in where) or "(root)"
-        yield f"{_first_line(error.message)} (at {shown})", where
+        yield _placed(_first_line(error.message), where), where
 
 
 def _compiled(schema: Any) -> jsonschema_rs.Validator:
@@ -128,6 +126,11 @@ def _compile_message(error: jsonschema_rs.ValidationError) -> str:
 
 def _cache_key(schema: Any) -> str:
     return json.dumps(schema, sort_keys=True, default=str)
+
+
+def _placed(message: str, where: JsonPath) -> str:
+    """``message`` followed by its place in the schema, e.g. ``(at properties/a/type)``."""
+    return f"{message} (at {'/'.join(str(part) for part in where) or '(root)'})"
 
 
 def _first_line(message: str) -> str:
