@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from tasker_ctl.template import source as source_module
 from tasker_ctl.template.source import (
+    MAX_DEPTH,
     MAX_FILE_BYTES,
     SourceDocument,
     SourceError,
@@ -118,10 +119,22 @@ def test_an_alias_inside_its_own_anchor_is_refused(write_template: WriteTemplate
     assert error.message == "a YAML alias refers to itself"
 
 
-def test_deep_nesting_is_refused_without_recursion_error(write_template: WriteTemplate) -> None:
+def test_nesting_past_our_limit_is_refused_with_our_limit(write_template: WriteTemplate) -> None:
+    depth = MAX_DEPTH + 1
+    error = _refusal(write_template("a: " + "[" * depth + "]" * depth + "\n"))
+
+    assert error.message == f"nesting deeper than {MAX_DEPTH} levels"
+    assert error.line == 1
+
+
+def test_very_deep_nesting_is_refused_without_recursion_error(
+    write_template: WriteTemplate,
+) -> None:
+    # Past libyaml's own limit the parser may refuse first, in its own words: only the refusal
+    # (a SourceError with its line, never a RecursionError) is tasker-ctl's behaviour.
     error = _refusal(write_template("a: " + "[" * 5000 + "]" * 5000 + "\n"))
 
-    assert error.message.startswith("nesting deeper than")
+    assert error.line == 1
 
 
 def test_files_over_the_size_limit_are_refused_unread(tmp_path: Path) -> None:
