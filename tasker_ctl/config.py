@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tasker_ctl.errors import UsageError
-from tasker_ctl.suggest import did_you_mean
+from tasker_ctl.errors import UsageError, did_you_mean
 
 CONFIG_FILENAME = ".tasker-ctl.toml"
 DB_ENV = "TASKER_CTL_DB"

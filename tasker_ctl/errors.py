@@ -19,6 +19,9 @@ Exit codes (documented in the README):
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -73,3 +76,15 @@ class StoreUnusableError(TaskerCtlError):
     """The store file is corrupt, not a tasker-ctl store, or of a newer schema."""
 
     exit_code = EXIT_STORE_UNUSABLE
+
+
+def closest(word: str, candidates: Iterable[str], *, cutoff: float = 0.6) -> str | None:
+    """Return the candidate most similar to ``word``, or None when nothing is close enough."""
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=cutoff)
+    return matches[0] if matches else None
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """A hint suffix such as `` (did you mean 'dependencies'?)``, or an empty string."""
+    match = closest(word, candidates)
+    return f" (did you mean '{match}'?)" if match else ""

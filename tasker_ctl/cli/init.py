@@ -23,7 +23,7 @@ def init(
 
     Refuses to overwrite: when any file it would write exists, nothing is written.
     """
-    from tasker_ctl.project_init import init_project
+    from tasker_ctl.scaffold.project import init_project
 
     result = init_project(directory, example=not no_example)
     for path in result.created:

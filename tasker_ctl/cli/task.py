@@ -1,9 +1,9 @@
 """``task`` commands: create, list, status, steps, step, audit, and the operator actions.
 
 Each command resolves the store (``--db``, ``TASKER_CTL_DB``, ``.tasker-ctl.toml``, default),
-calls one function of :mod:`tasker_ctl.tasks` and renders what it returns: plain labelled lines
-in the reference's wording for people, or ``--format json`` for scripts. The library is imported
-inside each command so that ``tasker-ctl --help`` stays fast.
+calls one function of :mod:`tasker_ctl.tasks.operations` and renders what it returns: plain
+labelled lines in the reference's wording for people, or ``--format json`` for scripts. The
+library is imported inside each command so that ``tasker-ctl --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -35,7 +35,13 @@ from tasker_ctl.cli.options import (
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from tasker_ctl.tasks import AuditEntry, CreatedTask, OperatorResult, StepView, TaskView
+    from tasker_ctl.tasks.operations import (
+        AuditEntry,
+        CreatedTask,
+        OperatorResult,
+        StepView,
+        TaskView,
+    )
     from tasker_ctl.template.models import TaskTemplate
 
 
@@ -113,8 +119,8 @@ def create(
     With --run, run it at once; the exit code is then the run's (0 complete, 1 failed).
     """
     from tasker_ctl.config import load_project_config, template_search_path
-    from tasker_ctl.inputs import read_json_argument
-    from tasker_ctl.tasks import CreateRequest, create_task
+    from tasker_ctl.tasks.inputs import read_json_argument
+    from tasker_ctl.tasks.operations import CreateRequest, create_task
 
     config = load_project_config()
     request = CreateRequest(
@@ -172,7 +178,7 @@ def list_tasks(
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
     """List tasks, newest first."""
-    from tasker_ctl import tasks
+    from tasker_ctl.tasks import operations as tasks
 
     listing = tasks.list_tasks(db_path(db), namespace=namespace, status=status, limit=limit)
     if output_format is OutputFormat.JSON:
@@ -208,7 +214,7 @@ def status(
     ] = False,
 ) -> None:
     """Show a task: its status, progress, health, its DAG and steps (the reference's `task get`)."""
-    from tasker_ctl import tasks
+    from tasker_ctl.tasks import operations as tasks
 
     path = db_path(db)
     view = tasks.task_status(path, task)
@@ -270,7 +276,7 @@ def _status_renderable(
     *leading, step_table = _status_texts(view, graph)
     parts: list[RenderableType] = [Text(text) for text in leading]
     if graph and template is not None and view.steps:
-        from tasker_ctl.dynamic import branches_not_taken
+        from tasker_ctl.engine.dynamic import branches_not_taken
         from tasker_ctl.ui.dag import render_dag
 
         states = {step.name: step.state for step in view.steps}
@@ -329,7 +335,7 @@ def steps(
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
     """List a task's steps with their state, attempts and readiness."""
-    from tasker_ctl import tasks
+    from tasker_ctl.tasks import operations as tasks
 
     view = tasks.task_steps(db_path(db), task)
     if output_format is OutputFormat.JSON:
@@ -352,7 +358,7 @@ def step(
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
     """Show one step: state, readiness, attempts, last failure, result."""
-    from tasker_ctl import tasks
+    from tasker_ctl.tasks import operations as tasks
 
     view = tasks.task_step(db_path(db), task, step_name)
     if output_format is OutputFormat.JSON:
@@ -394,7 +400,7 @@ def audit(
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
     """Show every recorded state transition of a task, or of one of its steps."""
-    from tasker_ctl import tasks
+    from tasker_ctl.tasks import operations as tasks
 
     entries = tasks.task_audit(db_path(db), task, step_name)
     if output_format is OutputFormat.JSON:
@@ -445,7 +451,7 @@ def cancel(
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
     """Cancel a task and every step that has not finished."""
-    from tasker_ctl import tasks
+    from tasker_ctl.tasks import operations as tasks
 
     result = tasks.cancel_task(db_path(db), task, reason=reason)
     if output_format is OutputFormat.JSON:
@@ -466,7 +472,7 @@ def reset_step(
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
     """Reset a step in error to pending, with its attempts back to 0, so a run retries it."""
-    from tasker_ctl import tasks
+    from tasker_ctl.tasks import operations as tasks
 
     result = tasks.reset_step(db_path(db), task, step_name, reason=reason, reset_by=reset_by)
     _report(result, output_format, "Step reset successfully!")
@@ -484,7 +490,7 @@ def resolve_step(
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
     """Mark a step resolved by hand; its dependents may then run."""
-    from tasker_ctl import tasks
+    from tasker_ctl.tasks import operations as tasks
 
     result = tasks.resolve_step(
         db_path(db), task, step_name, reason=reason, resolved_by=resolved_by
@@ -510,9 +516,9 @@ def complete_step(
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
     """Complete a step by hand with the result its dependents will see."""
-    from tasker_ctl import tasks
     from tasker_ctl.errors import InvalidDataError
-    from tasker_ctl.inputs import read_json_argument
+    from tasker_ctl.tasks import operations as tasks
+    from tasker_ctl.tasks.inputs import read_json_argument
 
     result_value = read_json_argument(result_json, option="--result")
     metadata = None
@@ -545,7 +551,7 @@ def retry(
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
     """Reset every step in error (or one step) to pending so that the next run retries it."""
-    from tasker_ctl import tasks
+    from tasker_ctl.tasks import operations as tasks
 
     result = tasks.retry_task(db_path(db), task, step_name, reason=reason)
     _report(result, output_format, "Step reset successfully!")
@@ -570,9 +576,9 @@ def visualize(
     ] = None,
 ) -> None:
     """Draw a task as Mermaid: each step coloured by its state, untaken branches dashed."""
-    from tasker_ctl import tasks
+    from tasker_ctl.tasks import operations as tasks
     from tasker_ctl.template.models import TaskTemplate
-    from tasker_ctl.visualize import visualize_task
+    from tasker_ctl.ui.visualize import visualize_task
 
     view, snapshot = tasks.task_status_with_template(db_path(db), task)
     text = visualize_task(view, TaskTemplate.from_snapshot(snapshot), str(output_format))

@@ -20,8 +20,8 @@ from tasker_ctl.cli.options import (
 from tasker_ctl.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK
 
 if TYPE_CHECKING:
-    from tasker_ctl.engine import RunResult
-    from tasker_ctl.events import Event, Observer
+    from tasker_ctl.engine.events import Event, Observer
+    from tasker_ctl.engine.scheduler import RunResult
 
 
 RunFormatOption = Annotated[
@@ -57,9 +57,9 @@ def execute(
 ) -> RunResult:
     """Run ``task`` with the reporting the flags ask for (shared with ``task create --run``)."""
     from tasker_ctl.config import load_project_config, resolve_db_path
-    from tasker_ctl.engine import RunOptions
-    from tasker_ctl.events import event_to_json
-    from tasker_ctl.running import run_task
+    from tasker_ctl.engine.events import event_to_json
+    from tasker_ctl.engine.scheduler import RunOptions
+    from tasker_ctl.tasks.run import run_task
     from tasker_ctl.ui.run_lines import RunLog
 
     collector.resume()  # a run can last long and allocate without end

@@ -59,7 +59,7 @@ def visualize(
 
     Warnings go to stderr, so stdout stays a valid diagram.
     """
-    from tasker_ctl.visualize import visualize_template
+    from tasker_ctl.ui.visualize import visualize_template
 
     template = _load_argument(file)
     notes = _read_annotations(annotations) if annotations else None

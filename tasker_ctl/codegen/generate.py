@@ -20,10 +20,9 @@ from tasker_ctl.codegen.handler_source import (
 )
 from tasker_ctl.codegen.schema import TemplateTypes, template_types
 from tasker_ctl.codegen.source import types_module
-from tasker_ctl.errors import InvalidDataError, NotFoundError, UsageError
+from tasker_ctl.errors import InvalidDataError, NotFoundError, UsageError, did_you_mean
 from tasker_ctl.scaffold.render import RenderedFile
 from tasker_ctl.scaffold.writer import PlannedFile, plan_writes, write_planned
-from tasker_ctl.suggest import did_you_mean
 from tasker_ctl.template.models import TaskTemplate
 
 LANGUAGE_ALIASES = {"python": "python", "py": "python"}

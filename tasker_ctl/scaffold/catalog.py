@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tasker_ctl.errors import NotFoundError, UsageError
+from tasker_ctl.errors import NotFoundError, UsageError, did_you_mean
 from tasker_ctl.scaffold.manifest import Plugin, TemplateEntry
-from tasker_ctl.suggest import did_you_mean
 
 
 @dataclass(frozen=True)

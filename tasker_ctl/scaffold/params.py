@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from tasker_ctl.errors import UsageError
+from tasker_ctl.errors import UsageError, did_you_mean
 from tasker_ctl.scaffold.metadata import TemplateMetadata
-from tasker_ctl.suggest import did_you_mean
 
 
 def parse_params(raw: Sequence[str]) -> dict[str, str]:

@@ -18,8 +18,7 @@ from typing import Any
 
 import yaml
 
-from tasker_ctl.errors import NotFoundError
-from tasker_ctl.suggest import did_you_mean
+from tasker_ctl.errors import NotFoundError, did_you_mean
 
 TEMPLATE_SUFFIXES = (".yaml", ".yml")
 _HEADER_KEYS = ("name", "namespace_name", "version")

@@ -18,8 +18,8 @@ from typing import Any
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from tasker_ctl.errors import closest
 from tasker_ctl.retry import DEFAULT_BASE_MS, DEFAULT_CAP_MS
-from tasker_ctl.suggest import closest
 
 JsonObject = dict[str, Any]
 

@@ -11,9 +11,9 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from tasker_ctl.json_schema import JsonPath, schema_problems
 from tasker_ctl.template import graph
 from tasker_ctl.template.findings import Finding, Severity
+from tasker_ctl.template.json_schema import JsonPath, schema_problems
 from tasker_ctl.template.models import RetryPolicy, StepDefinition, StepType, TaskTemplate
 from tasker_ctl.template.source import SourceDocument
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from tasker_ctl.json_schema import JsonPath
+from tasker_ctl.template.json_schema import JsonPath
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_EXPANDED_NODES = 500_000

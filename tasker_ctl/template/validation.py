@@ -18,11 +18,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from tasker_ctl.errors import InvalidDataError, UsageError
-from tasker_ctl.json_schema import JsonPath
-from tasker_ctl.suggest import closest
+from tasker_ctl.errors import InvalidDataError, UsageError, closest
 from tasker_ctl.template import rules
 from tasker_ctl.template.findings import FileReport, Finding, Severity
+from tasker_ctl.template.json_schema import JsonPath
 from tasker_ctl.template.models import (
     DUPLICATE_ALIAS_ERROR,
     INVALID_STEP_TYPE_ERROR,

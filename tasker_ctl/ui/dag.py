@@ -1,4 +1,4 @@
-"""Draw a workflow DAG in the terminal: the layout of ``tasker_ctl.graph_layout``, coloured.
+"""Draw a workflow DAG in the terminal: the layout of ``tasker_ctl.ui.graph_layout``, coloured.
 
 With step states (``task status``), each box carries a mark and a word (``✓ complete``,
 ``↻ retrying``…) so that the picture reads the same without colour (``NO_COLOR``, pipes), and the
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.text import Text
 
-from tasker_ctl.graph_layout import MIN_WIDTH, DagLayout, layout_dag
+from tasker_ctl.ui.graph_layout import MIN_WIDTH, DagLayout, layout_dag
 
 __all__ = ["CATEGORY_ORDER", "StateDisplay", "print_dag", "render_dag", "state_display"]
 

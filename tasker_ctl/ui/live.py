@@ -19,7 +19,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from tasker_ctl.events import (
+from tasker_ctl.engine.events import (
     ErrorInfo,
     Event,
     RunFinished,

@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from tasker_ctl.events import (
+from tasker_ctl.engine.events import (
     ErrorInfo,
     Event,
     RunFinished,

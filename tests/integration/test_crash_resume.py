@@ -33,8 +33,8 @@ from engine_handlers.workflows import (
 )
 from subprocesses import REPO_ROOT, subprocess_env, tasker_ctl_command
 
-from tasker_ctl.engine import RunOptions
-from tasker_ctl.running import run_task
+from tasker_ctl.engine.scheduler import RunOptions
+from tasker_ctl.tasks.run import run_task
 
 FORK_KILLS = 25
 CLI_KILLS = 2

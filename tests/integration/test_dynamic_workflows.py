@@ -23,17 +23,17 @@ from engine_handlers.workflows import (
 )
 from subprocesses import REPO_ROOT, run_command, tasker_ctl_command
 
-from tasker_ctl.engine import RunResult
-from tasker_ctl.events import Event, StepsCreated, StepTransitioned
-from tasker_ctl.running import run_task
+from tasker_ctl.engine.events import Event, StepsCreated, StepTransitioned
+from tasker_ctl.engine.scheduler import RunResult
 from tasker_ctl.store import open_for_reading
-from tasker_ctl.tasks import (
+from tasker_ctl.tasks.operations import (
     CreateRequest,
     complete_step,
     create_task,
     reset_step,
     task_status,
 )
+from tasker_ctl.tasks.run import run_task
 
 TEMPLATES = REPO_ROOT / "templates"
 PRODUCTS = "templates/data/products.csv"

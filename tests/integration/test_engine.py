@@ -24,16 +24,16 @@ from engine_handlers.workflows import (
     write_template,
 )
 
-from tasker_ctl.engine import RunOptions, RunResult
-from tasker_ctl.events import (
+from tasker_ctl.engine.events import (
     Event,
     RunFinished,
     RunStarted,
     StepTransitioned,
 )
-from tasker_ctl.running import run_task
+from tasker_ctl.engine.scheduler import RunOptions, RunResult
 from tasker_ctl.store.connection import parse_timestamp
-from tasker_ctl.tasks import reset_step
+from tasker_ctl.tasks.operations import reset_step
+from tasker_ctl.tasks.run import run_task
 
 
 @dataclass

@@ -20,10 +20,10 @@ from engine_handlers.workflows import (
 )
 from subprocesses import REPO_ROOT, run_tasker_ctl
 
-from tasker_ctl.events import Event, StepTransitioned
-from tasker_ctl.running import run_task
+from tasker_ctl.engine.events import Event, StepTransitioned
 from tasker_ctl.store.connection import parse_timestamp
-from tasker_ctl.tasks import CreateRequest, create_task
+from tasker_ctl.tasks.operations import CreateRequest, create_task
+from tasker_ctl.tasks.run import run_task
 
 TEMPLATES = REPO_ROOT / "templates"
 ECOMMERCE_INPUT = json.loads((TEMPLATES / "inputs" / "ecommerce_order.json").read_text())

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from tasker_ctl.errors import NotFoundError
-from tasker_ctl.handlers import (
+from tasker_ctl.handlers.outcome import StepOutcome
+from tasker_ctl.handlers.registry import (
     HandlerDefinition,
     HandlerImportError,
     HandlerRegistry,
@@ -25,7 +26,6 @@ from tasker_ctl.handlers import (
     UnresolvedHandler,
     build_payload,
 )
-from tasker_ctl.outcome import StepOutcome
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 REPOSITORY = Path(__file__).resolve().parents[2]

@@ -21,8 +21,8 @@ from engine_handlers.workflows import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tasker_ctl.engine import RunOptions
-from tasker_ctl.running import run_task
+from tasker_ctl.engine.scheduler import RunOptions
+from tasker_ctl.tasks.run import run_task
 
 Dag = dict[str, list[str]]
 

@@ -1,4 +1,4 @@
-"""Planning the steps decisions and batches create (tasker_ctl.dynamic); environments."""
+"""Planning the steps decisions and batches create (tasker_ctl.engine.dynamic); environments."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tasker_ctl.dynamic import (
+from tasker_ctl.engine.dynamic import (
     INVALID_BATCH_OUTCOME,
     INVALID_DECISION_OUTCOME,
     ExistingStep,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tasker_ctl.events import (
+from tasker_ctl.engine.events import (
     ErrorInfo,
     Event,
     EventBus,

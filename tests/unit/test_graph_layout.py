@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tasker_ctl.graph_layout import DagLayout, layout_dag
+from tasker_ctl.ui.graph_layout import DagLayout, layout_dag
 
 ECOMMERCE_NODES = [
     "validate_cart",

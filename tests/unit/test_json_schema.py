@@ -1,4 +1,4 @@
-"""Whether a schema compiles, and how data breaks one (tasker_ctl.json_schema)."""
+"""Whether a schema compiles, and how data breaks one (tasker_ctl.template.json_schema)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from tasker_ctl.errors import InvalidDataError
-from tasker_ctl.inputs import check_input
-from tasker_ctl.json_schema import SchemaCompileError, data_problems, schema_problems
+from tasker_ctl.tasks.inputs import check_input
+from tasker_ctl.template.json_schema import SchemaCompileError, data_problems, schema_problems
 
 
 def test_every_metaschema_problem_is_reported_with_its_place() -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from tasker_ctl.template.models import TaskTemplate
 from tasker_ctl.template.validation import load_template
-from tasker_ctl.visualize import format_duration, visualize_template
+from tasker_ctl.ui.visualize import format_duration, visualize_template
 
 DIAMOND_YAML = """\
 name: parallel_computation_py

@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from tasker_ctl.events import (
+from tasker_ctl.engine.events import (
     ErrorInfo,
     RunFinished,
     RunStarted,

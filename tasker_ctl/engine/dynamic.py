@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tasker_ctl.errors import did_you_mean
 from tasker_ctl.store.records import JsonObject, NewStep
-from tasker_ctl.suggest import did_you_mean
 from tasker_ctl.template.graph import dependency_map, dependents_map, descendants
 from tasker_ctl.template.models import StepDefinition, StepType, TaskTemplate
 

@@ -28,8 +28,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
 
-from tasker_ctl.errors import NotFoundError, TaskerCtlError
-from tasker_ctl.outcome import (
+from tasker_ctl.errors import NotFoundError, TaskerCtlError, did_you_mean
+from tasker_ctl.handlers.outcome import (
     HANDLER_ERROR,
     INVALID_PAYLOAD,
     StepOutcome,
@@ -38,7 +38,6 @@ from tasker_ctl.outcome import (
 )
 from tasker_ctl.sdk.classify import classify_exception
 from tasker_ctl.sdk.compat import activate_tasker_core, active_implementation
-from tasker_ctl.suggest import did_you_mean
 
 _BASE_MODULES = frozenset({"tasker_core.step_handler.base", "tasker_ctl.sdk.step_handler.base"})
 EXPLICIT_MAPPING = "explicit_mapping"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from tasker_ctl.engine import Engine, RunOptions, RunResult
-from tasker_ctl.events import EventBus, Observer
-from tasker_ctl.handlers import HandlerRegistry
+from tasker_ctl.engine.events import EventBus, Observer
+from tasker_ctl.engine.scheduler import Engine, RunOptions, RunResult
+from tasker_ctl.handlers.registry import HandlerRegistry
 from tasker_ctl.store import open_for_writing
-from tasker_ctl.tasks import no_store
+from tasker_ctl.tasks.operations import no_store
 
 
 def run_task(

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tasker_ctl.outcome import StepOutcome
+from tasker_ctl.handlers.outcome import StepOutcome
 
 Job = Callable[[], StepOutcome]
 

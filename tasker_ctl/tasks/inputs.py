@@ -1,8 +1,8 @@
 """Task input: reading ``JSON | @FILE | -`` arguments, and checking input against ``input_schema``.
 
-The check (:mod:`tasker_ctl.json_schema`) uses the schema's declared draft (2020-12 by default)
-with format checks on (email, date-time, uri, …), and reports *every* violation with a JSON path
-such as ``$.customer.email`` or ``$.items[2].sku``.
+The check (:mod:`tasker_ctl.template.json_schema`) uses the schema's declared draft (2020-12 by
+default) with format checks on (email, date-time, uri, …), and reports *every* violation with a
+JSON path such as ``$.customer.email`` or ``$.items[2].sku``.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def json_path(parts: Any) -> str:
 
 def check_input(schema: Mapping[str, Any], data: Any) -> list[InputViolation]:
     """Every violation of ``schema`` by ``data``, sorted by path; empty when the input is valid."""
-    from tasker_ctl.json_schema import SchemaCompileError, data_problems
+    from tasker_ctl.template.json_schema import SchemaCompileError, data_problems
 
     try:
         problems = data_problems(dict(schema), data)

@@ -17,7 +17,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tasker_ctl.errors import InvalidDataError, NotFoundError, TaskerCtlError, UsageError
+from tasker_ctl.errors import (
+    InvalidDataError,
+    NotFoundError,
+    TaskerCtlError,
+    UsageError,
+    did_you_mean,
+)
 from tasker_ctl.states import (
     SATISFYING_STEP_STATES,
     STEP_TERMINAL,
@@ -44,7 +50,6 @@ from tasker_ctl.store.records import (
     TaskGraph,
     TransitionRecord,
 )
-from tasker_ctl.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from tasker_ctl.template.models import TaskTemplate
@@ -357,7 +362,7 @@ def create_task(request: CreateRequest) -> CreatedTask:
             hint="wrap the values in an object, e.g. --input '{\"order_id\": 42}'",
         )
     if request.validate_input and template.input_schema is not None:
-        from tasker_ctl.inputs import require_valid_input
+        from tasker_ctl.tasks.inputs import require_valid_input
 
         require_valid_input(
             template.input_schema, request.input, what=f"{location.label} ({location.path})"
@@ -399,7 +404,7 @@ def create_task(request: CreateRequest) -> CreatedTask:
 
 def new_steps_for(template: TaskTemplate, names: Sequence[str]) -> list[NewStep]:
     """Steps to create for the template steps ``names`` (their definitions copied as JSON)."""
-    from tasker_ctl.dynamic import new_step
+    from tasker_ctl.engine.dynamic import new_step
 
     return [new_step(template.step_named(name)) for name in names]
 

@@ -1,11 +1,11 @@
 """The local engine: runs a stored task's ready steps in parallel, durably, with retries.
 
 One scheduler thread owns the store and the state of the run; worker threads only call handlers
-(:mod:`tasker_ctl.workers`). Readiness is counted per step (how many of its parents are not yet
-satisfied), so steps created while the task runs (decision branches, batch workers: see
-:mod:`tasker_ctl.dynamic`) join the graph like any other. The scheduler blocks on the workers'
-completion queue, with a timeout set to the next retry falling due or the next step deadline, so
-there is no polling loop.
+(:mod:`tasker_ctl.engine.workers`). Readiness is counted per step (how many of its parents are
+not yet satisfied), so steps created while the task runs (decision branches, batch workers: see
+:mod:`tasker_ctl.engine.dynamic`) join the graph like any other. The scheduler blocks on the
+workers' completion queue, with a timeout set to the next retry falling due or the next step
+deadline, so there is no polling loop.
 
 Durability: every transition is committed before the engine acts on it (a step is recorded
 ``in_progress`` before its handler is called, and its result is committed before its dependents
@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from tasker_ctl.events import (
+from tasker_ctl.engine.events import (
     ErrorInfo,
     Event,
     EventBus,
@@ -49,14 +49,15 @@ from tasker_ctl.events import (
     StepTransitioned,
     TaskTransitioned,
 )
-from tasker_ctl.handlers import (
+from tasker_ctl.engine.workers import Completion, WorkerPool
+from tasker_ctl.handlers.outcome import StepOutcome
+from tasker_ctl.handlers.registry import (
     HandlerDefinition,
     HandlerRegistry,
     ResolvedHandler,
     UnresolvedHandler,
     build_payload,
 )
-from tasker_ctl.outcome import StepOutcome
 from tasker_ctl.retry import RetryPolicy, decide
 from tasker_ctl.states import (
     SATISFYING_STEP_STATES,
@@ -76,10 +77,9 @@ from tasker_ctl.store.records import (
     TaskRecord,
 )
 from tasker_ctl.store.repository import Repository
-from tasker_ctl.workers import Completion, WorkerPool
 
 if TYPE_CHECKING:
-    from tasker_ctl.dynamic import StepPlan
+    from tasker_ctl.engine.dynamic import StepPlan
     from tasker_ctl.template.models import TaskTemplate
 
 DEFAULT_CONCURRENCY = 8
@@ -526,7 +526,7 @@ class Engine:
         """What completing ``step`` with ``result`` creates, or the failure a bad outcome is."""
         if step.record.step_type not in _CREATING_STEP_TYPES:
             return None
-        from tasker_ctl.dynamic import ExistingStep, InvalidOutcomeError, plan_after
+        from tasker_ctl.engine.dynamic import ExistingStep, InvalidOutcomeError, plan_after
 
         template = self._template()
         existing = [
