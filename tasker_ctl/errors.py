@@ -3,18 +3,8 @@
 The core raises these; the CLI has exactly one boundary that prints ``error: …`` (and ``hint: …``)
 to stderr and exits with ``exit_code``. Standard library only, so every layer may import it.
 
-Exit codes (documented in the README):
-
-====  ==========================================================
-0     success
-1     the work failed: findings with errors, a failed or blocked task
-2     usage: a bad flag, a path that does not exist, a malformed argument
-65    invalid data: task input or a template that does not pass its checks
-66    not found: a task, step, template or plugin that does not exist
-74    the store cannot be used: corrupt, or written by a newer tasker-ctl
-75    the store is busy: another process held the lock past the timeout
-130   interrupted (Ctrl-C)
-====  ==========================================================
+The exit codes are defined in one place, the README's "Exit codes" table; the constants below
+name them.
 """
 
 from __future__ import annotations
@@ -27,8 +17,12 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_DATA = 65
 EXIT_NOT_FOUND = 66
+EXIT_SERVER_UNAVAILABLE = 69
 EXIT_STORE_UNUSABLE = 74
-EXIT_STORE_BUSY = 75
+EXIT_BUSY = 75  # the store's lock, a task held by a live run, a server's 409
+EXIT_SERVER_PROTOCOL = 76
+EXIT_PERMISSION = 77
+EXIT_HANDLERS_UNLOADABLE = 78
 EXIT_INTERRUPTED = 130
 
 
@@ -69,7 +63,7 @@ class NotFoundError(TaskerCtlError):
 class StoreBusyError(TaskerCtlError):
     """Another process held the store's write lock for longer than the busy timeout."""
 
-    exit_code = EXIT_STORE_BUSY
+    exit_code = EXIT_BUSY
 
 
 class StoreUnusableError(TaskerCtlError):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tasker_ctl.errors import (
-    EXIT_STORE_BUSY,
+    EXIT_BUSY,
     EXIT_STORE_UNUSABLE,
     NotFoundError,
     StoreBusyError,
@@ -173,7 +173,7 @@ def test_a_lock_held_past_the_timeout_is_store_busy(db_path: Path) -> None:
         with open_for_writing(db_path, busy_timeout_ms=50) as repo:
             with pytest.raises(StoreBusyError) as caught:
                 repo.create_task(new_task(), [new_step("a")], [])
-            assert caught.value.exit_code == EXIT_STORE_BUSY
+            assert caught.value.exit_code == EXIT_BUSY
             assert caught.value.hint
     finally:
         blocker.execute("ROLLBACK")
