@@ -50,14 +50,10 @@ from tasker_ctl.engine.events import (
     TaskTransitioned,
 )
 from tasker_ctl.engine.workers import Completion, WorkerPool
+from tasker_ctl.handlers.invoke import ResolvedHandler, UnresolvedHandler
 from tasker_ctl.handlers.outcome import StepOutcome
-from tasker_ctl.handlers.registry import (
-    HandlerDefinition,
-    HandlerRegistry,
-    ResolvedHandler,
-    UnresolvedHandler,
-    build_payload,
-)
+from tasker_ctl.handlers.payload import HandlerDefinition, build_payload
+from tasker_ctl.handlers.registry import HandlerRegistry
 from tasker_ctl.retry import RetryPolicy, decide
 from tasker_ctl.states import (
     SATISFYING_STEP_STATES,

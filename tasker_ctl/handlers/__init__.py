@@ -1,5 +1,6 @@
 """Handlers: resolve ``handler.callable`` to code, call it with its context, normalise its result.
 
-Import the module you need (``tasker_ctl.handlers.registry``, ``.outcome``): nothing is
+Modules: ``registry`` (discovery, resolution), ``payload`` (what a handler is called with),
+``invoke`` (calling it), ``normalise`` and ``outcome`` (what it did). Nothing is
 re-exported, so importing one part never imports the rest.
 """

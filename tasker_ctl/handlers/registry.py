@@ -1,43 +1,30 @@
-"""Find the handler behind a template's ``handler.callable`` and run it on a step payload.
+"""Find the handler behind a template's ``handler.callable``.
 
 Handlers are discovered by importing the packages named with ``--handlers`` or
 ``handler-packages`` (each with all its submodules) and registering every ``StepHandler`` subclass
 with a ``handler_name`` and every functional-DSL handler under its name (reference §5.8). A
 callable then resolves to a registered name first, then as an import path: ``pkg.mod.Class``,
-``pkg.mod.function`` or ``pkg.mod:attr``. The current directory is importable.
-
-``ResolvedHandler.invoke(payload)`` builds the ``StepContext`` from the task-sequence-step payload
-(reference §5.3) with whichever ``tasker_core`` is active (tasker-py or tasker-ctl's own), creates
-a new handler instance, calls ``call`` (or ``handler.method``), runs coroutines to completion and
-turns the return value or exception into a ``StepOutcome`` (reference §5.6, §5.9). Discovery and
-resolution take a lock; ``invoke`` shares nothing mutable, so worker threads may call it at once.
+``pkg.mod.function`` or ``pkg.mod:attr``. The current directory is importable. Discovery and
+resolution take a lock.
 """
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import inspect
 import pkgutil
 import sys
 import threading
-import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Protocol
+from typing import Any
 
 from tasker_ctl.errors import NotFoundError, TaskerCtlError, did_you_mean
-from tasker_ctl.handlers.outcome import (
-    HANDLER_ERROR,
-    INVALID_PAYLOAD,
-    StepOutcome,
-    json_safe_metadata,
-    unserializable_part,
-)
-from tasker_ctl.sdk.classify import classify_exception
-from tasker_ctl.sdk.compat import activate_tasker_core, active_implementation
+from tasker_ctl.handlers.invoke import ResolvedHandler, UnresolvedHandler
+from tasker_ctl.handlers.outcome import StepOutcome
+from tasker_ctl.handlers.payload import HandlerDefinition
+from tasker_ctl.sdk.compat import activate_tasker_core
 
 _BASE_MODULES = frozenset({"tasker_core.step_handler.base", "tasker_ctl.sdk.step_handler.base"})
 EXPLICIT_MAPPING = "explicit_mapping"
@@ -71,291 +58,6 @@ def _registrable(obj: object) -> type | None:
 
 def _is_abstract(cls: object) -> bool:
     return bool(getattr(cls, "__abstractmethods__", None))
-
-
-# -- the payload -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HandlerDefinition:
-    """A template's ``handler`` block: what to run, and how."""
-
-    callable: str
-    method: str | None = None
-    resolver: str | None = None
-    initialization: Mapping[str, Any] = field(default_factory=dict)
-
-
-def build_payload(
-    *,
-    task_uuid: str,
-    correlation_id: str,
-    task_name: str,
-    task_version: str,
-    namespace: str,
-    context: Mapping[str, Any],
-    step_uuid: str,
-    step_name: str,
-    template_step_name: str,
-    attempts: int,
-    max_attempts: int,
-    inputs: Mapping[str, Any] | None = None,
-    checkpoint: Mapping[str, Any] | None = None,
-    dependency_results: Mapping[str, tuple[str, Any]] | None = None,
-    handler: HandlerDefinition,
-) -> dict[str, Any]:
-    """The task-sequence-step payload of reference §5.3.
-
-    ``attempts`` counts *previous* attempts. ``dependency_results`` maps every transitive
-    ancestor's name to ``(step_uuid, result)``; each is wrapped as the orchestrator does.
-    """
-    return {
-        "task": {
-            "task": {
-                "task_uuid": task_uuid,
-                "correlation_id": correlation_id,
-                "context": dict(context),
-            },
-            "task_name": task_name,
-            "task_version": task_version,
-            "namespace_name": namespace,
-        },
-        "workflow_step": {
-            "workflow_step_uuid": step_uuid,
-            "task_uuid": task_uuid,
-            "name": step_name,
-            "template_step_name": template_step_name,
-            "attempts": attempts,
-            "max_attempts": max_attempts,
-            "inputs": dict(inputs or {}),
-            "checkpoint": dict(checkpoint) if checkpoint is not None else None,
-        },
-        "dependency_results": WrappedResults(
-            {} if dependency_results is None else dependency_results
-        ),
-        "step_definition": {
-            "name": template_step_name,
-            "handler": {
-                "callable": handler.callable,
-                "method": handler.method,
-                "resolver": handler.resolver,
-                "initialization": dict(handler.initialization),
-            },
-        },
-    }
-
-
-class WrappedResults(Mapping[str, dict[str, Any]]):
-    """Ancestor results wrapped as Tasker's orchestrator wraps them, each built when first read.
-
-    ``results`` may itself be lazy (the engine finds a step's ancestors only if a handler
-    looks), so nothing here walks it until asked.
-    """
-
-    def __init__(self, results: Mapping[str, tuple[str, Any]]) -> None:
-        self._results = results
-        self._wrapped: dict[str, dict[str, Any]] = {}
-
-    def __getitem__(self, name: str) -> dict[str, Any]:
-        wrapped = self._wrapped.get(name)
-        if wrapped is None:
-            ancestor_uuid, result = self._results[name]
-            wrapped = self._wrapped[name] = {
-                "step_uuid": ancestor_uuid,
-                "success": True,
-                "status": "completed",
-                "result": result,
-                "metadata": {},
-            }
-        return wrapped
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._results)
-
-    def __len__(self) -> int:
-        return len(self._results)
-
-
-def build_context(payload: Mapping[str, Any], handler_name: str) -> Any:
-    """A ``StepContext`` of the active ``tasker_core`` for ``payload``.
-
-    Identifiers come from the payload: ``task.task.task_uuid``, ``task.task.correlation_id`` and
-    ``workflow_step.workflow_step_uuid``; they must be UUID strings, as in tasker-py.
-    """
-    activate_tasker_core()
-    types = importlib.import_module("tasker_core.types")
-    task = payload.get("task") or {}
-    inner = task.get("task") or task
-    step = payload.get("workflow_step") or {}
-    if active_implementation() == "tasker-py":
-        # tasker-py's pydantic StepContext wants a plain dict of every ancestor.
-        payload = {**payload, "dependency_results": dict(payload.get("dependency_results") or {})}
-    event = types.FfiStepEvent(
-        event_id=str(uuid.uuid4()),
-        task_uuid=str(inner.get("task_uuid", "")),
-        step_uuid=str(step.get("workflow_step_uuid", "")),
-        correlation_id=str(inner.get("correlation_id") or inner.get("task_uuid", "")),
-        task_sequence_step=dict(payload),
-    )
-    return types.StepContext.from_ffi_event(event, handler_name)
-
-
-# -- turning what a handler did into an outcome ------------------------------------------------
-
-
-def _looks_like_handler_result(value: object) -> bool:
-    return type(value).__name__ == "StepHandlerResult" and hasattr(value, "is_success")
-
-
-def _from_handler_result(value: Any) -> StepOutcome:
-    metadata = json_safe_metadata(dict(value.metadata or {}))
-    if value.is_success:
-        return _success(value.result if value.result is not None else {}, metadata)
-    error_code = value.error_code or metadata.get("error_code")
-    error_type = value.error_type
-    return StepOutcome.failed(
-        value.error_message or "the handler reported a failure without a message",
-        str(getattr(error_type, "value", error_type) or HANDLER_ERROR),
-        retryable=bool(value.retryable),
-        error_code=str(error_code) if error_code is not None else None,
-        metadata=metadata,
-    )
-
-
-def _success(result: Any, metadata: dict[str, Any] | None = None) -> StepOutcome:
-    if not isinstance(result, dict):
-        return StepOutcome.result_not_serializable(
-            f"result must be a JSON object, not {type(result).__name__}"
-        )
-    problem = unserializable_part(result)
-    if problem is not None:
-        return StepOutcome.result_not_serializable(problem)
-    return StepOutcome.succeeded(result, metadata)
-
-
-def outcome_from_return(value: Any) -> StepOutcome:
-    """Normalise a handler's return value (reference §5.6, generic return wrapping)."""
-    if _looks_like_handler_result(value):
-        return _from_handler_result(value)
-    if isinstance(value, dict):
-        return _success(value)
-    if value is None:
-        return _success({})
-    if hasattr(value, "model_dump"):
-        return _success(value.model_dump(mode="json"))
-    return _success({"result": value})
-
-
-def outcome_from_exception(exc: BaseException) -> StepOutcome:
-    """Classify an exception escaping a handler; ``PermanentError`` is never retried (§5.9)."""
-    failure = classify_exception(exc, trace_all=True)
-    return StepOutcome.failed(
-        failure.message,
-        failure.error_type,
-        retryable=failure.retryable,
-        error_code=failure.error_code,
-        metadata=json_safe_metadata(failure.metadata),
-    )
-
-
-# -- resolved handlers ------------------------------------------------------------------------
-
-
-class StepInvoker(Protocol):
-    """Anything the engine can run a step payload through."""
-
-    callable: str
-
-    @property
-    def ok(self) -> bool: ...
-
-    def invoke(self, payload: Mapping[str, Any]) -> StepOutcome: ...
-
-
-@dataclass(frozen=True)
-class ResolvedHandler:
-    """A handler ready to run: a class (new instance per call) or a plain function."""
-
-    callable: str
-    target: Any
-    handler_name: str
-    is_class: bool
-    method: str | None = None
-    initialization: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        """Always true: this handler can run."""
-        return True
-
-    @property
-    def description(self) -> str:
-        """``module.Qualname`` of the handler, for messages."""
-        return f"{self.target.__module__}.{self.target.__qualname__}"
-
-    def invoke(self, payload: Mapping[str, Any]) -> StepOutcome:
-        """Run the handler on ``payload`` (reference §5.3) and return its outcome."""
-        try:
-            context = build_context(payload, self.handler_name)
-        except Exception as exc:
-            return StepOutcome.failed(
-                f"cannot build the step context: {exc}", INVALID_PAYLOAD, retryable=False
-            )
-        if self.is_class:
-            try:
-                handler = self._instantiate()
-            except Exception as exc:
-                return StepOutcome.failed(
-                    f"cannot create handler {self.description}: {type(exc).__name__}: {exc}",
-                    HANDLER_ERROR,
-                    retryable=False,
-                    metadata=json_safe_metadata(classify_exception(exc, trace_all=True).metadata),
-                )
-            entry: Callable[[Any], Any] = getattr(handler, self.method or "call")
-        else:
-            entry = self.target
-        try:
-            value = entry(context)
-            if inspect.isawaitable(value):
-                value = asyncio.run(_await(value))
-        except (Exception, SystemExit) as exc:
-            return outcome_from_exception(exc)
-        return outcome_from_return(value)
-
-    def _instantiate(self) -> Any:
-        try:
-            return self.target()
-        except TypeError:
-            return self.target(config=dict(self.initialization))
-
-
-async def _await(awaitable: Any) -> Any:
-    return await awaitable
-
-
-@dataclass(frozen=True)
-class UnresolvedHandler:
-    """A callable that resolved to nothing: every invocation fails with ``outcome``."""
-
-    callable: str
-    outcome: StepOutcome
-
-    @property
-    def ok(self) -> bool:
-        """Always false: running it fails the step."""
-        return False
-
-    @property
-    def message(self) -> str:
-        """Why the callable did not resolve."""
-        return self.outcome.error_message or ""
-
-    def invoke(self, payload: Mapping[str, Any]) -> StepOutcome:
-        """The resolution failure, for the step being run."""
-        return self.outcome
-
-
-# -- the registry -----------------------------------------------------------------------------
 
 
 class HandlerRegistry:
@@ -601,15 +303,7 @@ def _make_resolved(
 __all__ = [
     "CLASS_LOOKUP",
     "EXPLICIT_MAPPING",
-    "HandlerDefinition",
     "HandlerImportError",
     "HandlerRegistry",
-    "ResolvedHandler",
-    "StepInvoker",
-    "UnresolvedHandler",
-    "build_context",
-    "build_payload",
     "is_step_handler_class",
-    "outcome_from_exception",
-    "outcome_from_return",
 ]

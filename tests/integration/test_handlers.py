@@ -17,15 +17,10 @@ from typing import Any
 import pytest
 
 from tasker_ctl.errors import NotFoundError
+from tasker_ctl.handlers.invoke import ResolvedHandler, UnresolvedHandler
 from tasker_ctl.handlers.outcome import StepOutcome
-from tasker_ctl.handlers.registry import (
-    HandlerDefinition,
-    HandlerImportError,
-    HandlerRegistry,
-    ResolvedHandler,
-    UnresolvedHandler,
-    build_payload,
-)
+from tasker_ctl.handlers.payload import HandlerDefinition, build_payload
+from tasker_ctl.handlers.registry import HandlerImportError, HandlerRegistry
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 REPOSITORY = Path(__file__).resolve().parents[2]

@@ -22,7 +22,7 @@ from tasker_core.batch_processing import Batchable as RealBatchable
 from tasker_core.step_handler.mixins import DecisionMixin as RealDecisionMixin
 
 from tasker_ctl import sdk
-from tasker_ctl.handlers.registry import HandlerDefinition, build_context, build_payload
+from tasker_ctl.handlers.payload import HandlerDefinition, build_context, build_payload
 from tasker_ctl.sdk.batch_processing import Batchable
 from tasker_ctl.sdk.step_handler.mixins import DecisionMixin
 
