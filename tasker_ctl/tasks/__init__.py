@@ -1,5 +1,116 @@
-"""The task operations the CLI calls: create (input checks), reads and views, operator actions, run.
+"""The task operations the CLI calls: create, read, operate on and run tasks in the local store.
 
-Import the module you need (``tasker_ctl.tasks.operations``, ``.run``, ``.inputs``): nothing is
-re-exported, so a reading command never imports the engine.
+``views`` (the frozen results), ``create`` (input checks, the task stored), ``reads`` (list,
+status, steps, step, audit), ``actions`` (operator actions), ``run`` (the engine on a stored task),
+``inputs`` (JSON arguments and ``input_schema`` checks). Names are resolved lazily on first use
+(``tasks.create_task`` imports ``tasks.create`` only then), so a reading command never imports
+the template model or the engine.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the names as the type checker sees them; at run time __getattr__ loads them
+    from tasker_ctl.tasks.actions import (
+        DEFAULT_OPERATOR,
+        cancel_task,
+        complete_step,
+        reset_step,
+        resolve_step,
+        retry_task,
+    )
+    from tasker_ctl.tasks.create import SOURCE_SYSTEM, CreateRequest, create_task, new_steps_for
+    from tasker_ctl.tasks.reads import (
+        build_task_view,
+        list_tasks,
+        no_store,
+        step_index,
+        task_audit,
+        task_status,
+        task_status_with_template,
+        task_step,
+        task_steps,
+        task_template_snapshot,
+    )
+    from tasker_ctl.tasks.run import run_task
+    from tasker_ctl.tasks.views import (
+        AuditEntry,
+        CreatedTask,
+        OperatorResult,
+        StepView,
+        TaskList,
+        TaskListItem,
+        TaskView,
+    )
+
+_OWNERS = {
+    "AuditEntry": "views",
+    "CreateRequest": "create",
+    "CreatedTask": "views",
+    "DEFAULT_OPERATOR": "actions",
+    "OperatorResult": "views",
+    "SOURCE_SYSTEM": "create",
+    "StepView": "views",
+    "TaskList": "views",
+    "TaskListItem": "views",
+    "TaskView": "views",
+    "build_task_view": "reads",
+    "cancel_task": "actions",
+    "complete_step": "actions",
+    "create_task": "create",
+    "list_tasks": "reads",
+    "new_steps_for": "create",
+    "no_store": "reads",
+    "reset_step": "actions",
+    "resolve_step": "actions",
+    "retry_task": "actions",
+    "run_task": "run",
+    "step_index": "reads",
+    "task_audit": "reads",
+    "task_status": "reads",
+    "task_status_with_template": "reads",
+    "task_step": "reads",
+    "task_steps": "reads",
+    "task_template_snapshot": "reads",
+}
+
+
+def __getattr__(name: str) -> Any:
+    owner = _OWNERS.get(name)
+    if owner is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{owner}"), name)
+
+
+__all__ = [
+    "DEFAULT_OPERATOR",
+    "SOURCE_SYSTEM",
+    "AuditEntry",
+    "CreateRequest",
+    "CreatedTask",
+    "OperatorResult",
+    "StepView",
+    "TaskList",
+    "TaskListItem",
+    "TaskView",
+    "build_task_view",
+    "cancel_task",
+    "complete_step",
+    "create_task",
+    "list_tasks",
+    "new_steps_for",
+    "no_store",
+    "reset_step",
+    "resolve_step",
+    "retry_task",
+    "run_task",
+    "step_index",
+    "task_audit",
+    "task_status",
+    "task_status_with_template",
+    "task_step",
+    "task_steps",
+    "task_template_snapshot",
+]

@@ -9,7 +9,7 @@ from tasker_ctl.engine.events import EventBus, Observer
 from tasker_ctl.engine.scheduler import Engine, RunOptions, RunResult
 from tasker_ctl.handlers.registry import HandlerRegistry
 from tasker_ctl.store import open_for_writing
-from tasker_ctl.tasks.operations import no_store
+from tasker_ctl.tasks.reads import no_store
 
 
 def run_task(

@@ -18,7 +18,7 @@ from tasker_ctl.template import graph
 from tasker_ctl.template.models import Backoff, StepDefinition, StepType, TaskTemplate
 
 if TYPE_CHECKING:
-    from tasker_ctl.tasks.operations import StepView, TaskView
+    from tasker_ctl.tasks.views import StepView, TaskView
 
 CLASS_DEFINITIONS = (
     "classDef completed fill:#d4edda,stroke:#28a745",

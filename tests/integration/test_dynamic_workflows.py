@@ -26,13 +26,9 @@ from subprocesses import REPO_ROOT, run_command, tasker_ctl_command
 from tasker_ctl.engine.events import Event, StepsCreated, StepTransitioned
 from tasker_ctl.engine.scheduler import RunResult
 from tasker_ctl.store import open_for_reading
-from tasker_ctl.tasks.operations import (
-    CreateRequest,
-    complete_step,
-    create_task,
-    reset_step,
-    task_status,
-)
+from tasker_ctl.tasks.actions import complete_step, reset_step
+from tasker_ctl.tasks.create import CreateRequest, create_task
+from tasker_ctl.tasks.reads import task_status
 from tasker_ctl.tasks.run import run_task
 
 TEMPLATES = REPO_ROOT / "templates"

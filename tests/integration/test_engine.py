@@ -32,7 +32,7 @@ from tasker_ctl.engine.events import (
 )
 from tasker_ctl.engine.scheduler import RunOptions, RunResult
 from tasker_ctl.store.connection import parse_timestamp
-from tasker_ctl.tasks.operations import reset_step
+from tasker_ctl.tasks.actions import reset_step
 from tasker_ctl.tasks.run import run_task
 
 

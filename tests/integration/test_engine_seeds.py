@@ -22,7 +22,7 @@ from subprocesses import REPO_ROOT, run_tasker_ctl
 
 from tasker_ctl.engine.events import Event, StepTransitioned
 from tasker_ctl.store.connection import parse_timestamp
-from tasker_ctl.tasks.operations import CreateRequest, create_task
+from tasker_ctl.tasks.create import CreateRequest, create_task
 from tasker_ctl.tasks.run import run_task
 
 TEMPLATES = REPO_ROOT / "templates"

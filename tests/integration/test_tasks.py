@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from tasker_ctl import tasks
 from tasker_ctl.errors import InvalidDataError, NotFoundError, UsageError
 from tasker_ctl.states import InvalidTransitionError, StepEvent, StepState, TaskEvent
 from tasker_ctl.store import open_for_reading, open_for_writing
 from tasker_ctl.store.records import AttemptOutcome, StepChange, TaskChange
-from tasker_ctl.tasks import operations as tasks
 from tasker_ctl.tasks.inputs import InputValidationError
 
 ORDER_TEMPLATE = """

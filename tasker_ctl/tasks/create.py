@@ -1,0 +1,185 @@
+"""Creating a task: the template found and checked, the input checked, task and steps stored.
+
+Imports the template model (pydantic) and, only when the template has an ``input_schema``,
+jsonschema-rs; reading commands need neither.
+"""
+
+from __future__ import annotations
+
+import uuid as uuid_module
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tasker_ctl.errors import (
+    InvalidDataError,
+    UsageError,
+    did_you_mean,
+)
+from tasker_ctl.store import open_for_writing
+from tasker_ctl.store.records import (
+    NewStep,
+    NewTask,
+)
+
+if TYPE_CHECKING:
+    from tasker_ctl.template.models import TaskTemplate
+from tasker_ctl.tasks.views import CreatedTask
+
+SOURCE_SYSTEM = "tasker-ctl"
+
+
+@dataclass(frozen=True)
+class CreateRequest:
+    """Everything ``task create`` needs; ``input`` is already decoded JSON."""
+
+    namespace: str
+    name: str
+    input: Any
+    search_path: Sequence[Path]
+    db_path: Path
+    version: str | None = None
+    initiator: str | None = None
+    reason: str | None = None
+    correlation_id: str | None = None
+    validate_input: bool = True
+    environment: str | None = None
+    """``environments.<name>`` to apply; an error when the template lacks it, unless…"""
+    environment_optional: bool = False
+    """…this is set (an environment from the project config applies only where defined)."""
+
+
+def create_task(request: CreateRequest) -> CreatedTask:
+    """Find and validate the template, check the input, store task, steps and edges at once."""
+    from tasker_ctl.template.lookup import find_template
+    from tasker_ctl.template.validation import load_template
+
+    location = find_template(request.search_path, request.namespace, request.name, request.version)
+    template = load_template(location.path)
+    if template.key != (location.namespace, location.name, location.version):
+        raise InvalidDataError(
+            f"{location.path}: its header names {location.label} but the file loads as "
+            f"{template.namespace_name}/{template.name} v{template.version}",
+            hint=f"run 'tasker-ctl template validate {location.path}'",
+        )
+    if not isinstance(request.input, dict):
+        raise InvalidDataError(
+            f"the task input must be a JSON object, not {_json_kind(request.input)}",
+            hint="wrap the values in an object, e.g. --input '{\"order_id\": 42}'",
+        )
+    if request.validate_input and template.input_schema is not None:
+        from tasker_ctl.tasks.inputs import require_valid_input
+
+        require_valid_input(
+            template.input_schema, request.input, what=f"{location.label} ({location.path})"
+        )
+    correlation_id = _correlation_id(request.correlation_id)
+    environment = request.environment
+    if environment is not None and request.environment_optional:
+        environment = environment if environment in template.environments else None
+    if environment is not None:
+        template = _with_environment(template, environment, location.path)
+    steps, edges = _initial_steps(template)
+    new_task = NewTask(
+        namespace=template.namespace_name,
+        name=template.name,
+        version=template.version,
+        input=request.input,
+        snapshot=template.to_snapshot(),
+        template_path=str(location.path),
+        initiator=request.initiator,
+        reason=request.reason,
+        source_system=SOURCE_SYSTEM,
+        correlation_id=correlation_id,
+        environment=environment,
+    )
+    with open_for_writing(request.db_path) as repository:
+        task = repository.create_task(new_task, steps, edges)
+    return CreatedTask(
+        task_uuid=task.uuid,
+        status=task.state,
+        name=task.name,
+        namespace=task.namespace,
+        version=task.version,
+        created_at=task.created_at,
+        template_path=str(location.path),
+        steps=tuple((step.name, step.uuid) for step in steps),
+        environment=environment,
+    )
+
+
+def new_steps_for(template: TaskTemplate, names: Sequence[str]) -> list[NewStep]:
+    """Steps to create for the template steps ``names`` (their definitions copied as JSON)."""
+    from tasker_ctl.engine.dynamic import new_step
+
+    return [new_step(template.step_named(name)) for name in names]
+
+
+def _initial_steps(template: TaskTemplate) -> tuple[list[NewStep], list[tuple[str, str]]]:
+    """The steps a task starts with and their edges.
+
+    Beyond reference §6.1, a step that depends on a step created later (e.g. a report after a
+    batch's convergence step) is created later too, with what it depends on, so that it never
+    runs early for want of an edge.
+    """
+    from tasker_ctl.template.graph import initial_step_names
+
+    dependencies = {step.name: step.dependencies for step in template.steps}
+    names = initial_step_names(template)
+    deferred = set(dependencies) - set(names)
+    while True:
+        waiting = [n for n in names if any(d in deferred for d in dependencies[n])]
+        if not waiting:
+            break
+        deferred.update(waiting)
+        names = [n for n in names if n not in deferred]
+    created = set(names)
+    edges = [
+        (dependency, name)
+        for name in names
+        for dependency in dependencies[name]
+        if dependency in created
+    ]
+    return new_steps_for(template, names), edges
+
+
+def _with_environment(template: TaskTemplate, environment: str, path: Path) -> TaskTemplate:
+    """The template with ``environments.<environment>`` applied (reference §1.7)."""
+    if environment not in template.environments:
+        known = sorted(template.environments)
+        hint = (
+            f"environments it defines: {', '.join(known)}"
+            if known
+            else "it defines no environments; leave out --env"
+        )
+        raise UsageError(
+            f"{path}: the template has no environment '{environment}'"
+            f"{did_you_mean(environment, known)}",
+            hint=hint,
+        )
+    return template.with_environment(environment)
+
+
+def _correlation_id(given: str | None) -> str:
+    if given is None:
+        return str(uuid_module.uuid4())
+    try:
+        return str(uuid_module.UUID(given))
+    except ValueError as exc:
+        raise UsageError(
+            f"--correlation-id '{given}' is not a UUID",
+            hint="give a UUID such as 0190f3f4-8a62-7cc1-b1a5-3f7c2b0e4d11, or leave it out",
+        ) from exc
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "null"

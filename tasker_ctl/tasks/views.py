@@ -1,0 +1,271 @@
+"""The frozen views task operations return: each with ``to_json()``; rendering is the caller's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from tasker_ctl.store.records import (
+    JsonObject,
+)
+
+if TYPE_CHECKING:
+    pass
+
+
+@dataclass(frozen=True)
+class StepView:
+    """One step as the reading commands show it."""
+
+    name: str
+    step_uuid: str
+    step_type: str
+    state: str
+    attempts: int
+    max_attempts: int
+    retryable: bool
+    dependencies: tuple[str, ...]
+    dependencies_satisfied: bool
+    ready: bool
+    retry_eligible: bool
+    handler_callable: str | None
+    timeout_seconds: int | None
+    next_retry_at: str | None
+    backoff_ms: int | None
+    created_at: str
+    started_at: str | None
+    completed_at: str | None
+    result: Any
+    error: JsonObject | None
+
+    def to_json(self) -> JsonObject:
+        """The step shape of ``task status --format json`` plus readiness details."""
+        return {
+            "name": self.name,
+            "step_uuid": self.step_uuid,
+            "step_type": self.step_type,
+            "state": self.state,
+            "attempts": self.attempts,
+            "max_attempts": self.max_attempts,
+            "retryable": self.retryable,
+            "dependencies": list(self.dependencies),
+            "dependencies_satisfied": self.dependencies_satisfied,
+            "ready": self.ready,
+            "retry_eligible": self.retry_eligible,
+            "handler": self.handler_callable,
+            "timeout_seconds": self.timeout_seconds,
+            "next_retry_at": self.next_retry_at,
+            "backoff_ms": self.backoff_ms,
+            "created_at": self.created_at,
+            "started_at": self.started_at,
+            "completed_at": self.completed_at,
+            "result": self.result,
+            "error": _error_json(self.error),
+        }
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """A task with its derived status and every step (``task status``)."""
+
+    task_uuid: str
+    name: str
+    namespace: str
+    version: str
+    status: str
+    execution_status: str
+    health_status: str
+    recommended_action: str
+    completed_steps: int
+    total_steps: int
+    completion_percentage: float
+    created_at: str
+    updated_at: str
+    completed_at: str | None
+    correlation_id: str | None
+    initiator: str | None
+    reason: str | None
+    input: Any
+    steps: tuple[StepView, ...]
+    edges: tuple[tuple[str, str], ...]
+    environment: str | None = None
+
+    def to_json(self) -> JsonObject:
+        """``task status --format json``."""
+        return {
+            "task_uuid": self.task_uuid,
+            "name": self.name,
+            "namespace": self.namespace,
+            "version": self.version,
+            "status": self.status,
+            "execution_status": self.execution_status,
+            "health_status": self.health_status,
+            "recommended_action": self.recommended_action,
+            "completed_steps": self.completed_steps,
+            "total_steps": self.total_steps,
+            "completion_percentage": self.completion_percentage,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "completed_at": self.completed_at,
+            "correlation_id": self.correlation_id,
+            "initiator": self.initiator,
+            "reason": self.reason,
+            "input": self.input,
+            "environment": self.environment,
+            "steps": [step.to_json() for step in self.steps],
+            "edges": [{"from": source, "to": target} for source, target in self.edges],
+        }
+
+
+@dataclass(frozen=True)
+class TaskListItem:
+    """One line of ``task list``."""
+
+    task_uuid: str
+    name: str
+    namespace: str
+    version: str
+    status: str
+    health_status: str
+    completed_steps: int
+    total_steps: int
+    completion_percentage: float
+    created_at: str
+    completed_at: str | None
+
+    def to_json(self) -> JsonObject:
+        """One item of ``task list --format json``."""
+        return {
+            "task_uuid": self.task_uuid,
+            "name": self.name,
+            "namespace": self.namespace,
+            "version": self.version,
+            "status": self.status,
+            "health_status": self.health_status,
+            "completed_steps": self.completed_steps,
+            "total_steps": self.total_steps,
+            "completion_percentage": self.completion_percentage,
+            "created_at": self.created_at,
+            "completed_at": self.completed_at,
+        }
+
+
+@dataclass(frozen=True)
+class TaskList:
+    """``task list``: the tasks shown and how many match in all."""
+
+    items: tuple[TaskListItem, ...]
+    total: int
+    limit: int
+    store_exists: bool
+
+    def to_json(self) -> JsonObject:
+        """``{"tasks": [...], "total", "limit"}``."""
+        return {
+            "tasks": [item.to_json() for item in self.items],
+            "total": self.total,
+            "limit": self.limit,
+        }
+
+
+@dataclass(frozen=True)
+class CreatedTask:
+    """What ``task create`` reports."""
+
+    task_uuid: str
+    status: str
+    name: str
+    namespace: str
+    version: str
+    created_at: str
+    template_path: str
+    steps: tuple[tuple[str, str], ...]
+    environment: str | None = None
+
+    def to_json(self) -> JsonObject:
+        """``{"task_uuid", "status", "name", "namespace", "version", "steps"}`` and more."""
+        return {
+            "task_uuid": self.task_uuid,
+            "status": self.status,
+            "name": self.name,
+            "namespace": self.namespace,
+            "version": self.version,
+            "created_at": self.created_at,
+            "template_path": self.template_path,
+            "environment": self.environment,
+            "steps": [{"name": name, "step_uuid": uuid} for name, uuid in self.steps],
+        }
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One recorded transition, with the attempt result when it carried one."""
+
+    number: int
+    created_at: str
+    task_uuid: str
+    step_uuid: str | None
+    step_name: str | None
+    from_state: str | None
+    to_state: str
+    event: str
+    attempt: int | None
+    success: bool | None
+    metadata: JsonObject
+
+    def to_json(self) -> JsonObject:
+        """One item of ``task audit --format json``."""
+        return {
+            "number": self.number,
+            "created_at": self.created_at,
+            "task_uuid": self.task_uuid,
+            "step_uuid": self.step_uuid,
+            "step_name": self.step_name,
+            "from_state": self.from_state,
+            "to_state": self.to_state,
+            "event": self.event,
+            "attempt": self.attempt,
+            "success": self.success,
+            "metadata": self.metadata,
+        }
+
+
+@dataclass(frozen=True)
+class OperatorResult:
+    """What an operator action changed."""
+
+    action: str
+    task_uuid: str
+    task_status: str
+    steps: tuple[tuple[str, str, str], ...] = ()
+    reason: str | None = None
+    actor: str | None = None
+    task_reopened: bool = False
+    extra: JsonObject = field(default_factory=dict)
+
+    def to_json(self) -> JsonObject:
+        """``{"action", "task_uuid", "task_status", "steps": [{name, step_uuid, state}], …}``."""
+        return {
+            "action": self.action,
+            "task_uuid": self.task_uuid,
+            "task_status": self.task_status,
+            "steps": [
+                {"name": name, "step_uuid": step_uuid, "state": state}
+                for name, step_uuid, state in self.steps
+            ],
+            "reason": self.reason,
+            "by": self.actor,
+            "task_reopened": self.task_reopened,
+            **self.extra,
+        }
+
+
+def _error_json(error: JsonObject | None) -> JsonObject | None:
+    if error is None:
+        return None
+    return {
+        "message": error.get("message"),
+        "error_type": error.get("error_type"),
+        "error_code": error.get("error_code"),
+        "retryable": error.get("retryable"),
+    }
