@@ -62,12 +62,13 @@ def _root(
 
 
 def _template_commands(group: typer.Typer) -> None:
-    from tasker_ctl.cli import scaffold, template_draw, template_lint
+    from tasker_ctl.cli import scaffold, template_draw, template_lint, template_schema
 
     group.command("validate")(template_lint.validate)
     group.command("inspect")(template_lint.inspect)
     group.command("graph")(template_draw.graph)
     group.command("visualize")(template_draw.visualize)
+    group.command("schema")(template_schema.schema)
     group.command("list")(scaffold.template_list)
     group.command("info")(scaffold.template_info)
     group.command("generate")(scaffold.template_generate)
