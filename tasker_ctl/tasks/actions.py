@@ -7,11 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from tasker_ctl.errors import (
-    TaskerCtlError,
-)
+from tasker_ctl.errors import TaskerCtlError
 from tasker_ctl.states import (
     STEP_TERMINAL,
     TASK_MACHINE,
@@ -30,9 +28,6 @@ from tasker_ctl.store.records import (
     TaskChange,
     TaskGraph,
 )
-
-if TYPE_CHECKING:
-    pass
 from tasker_ctl.tasks.reads import build_task_view, no_store, step_index
 from tasker_ctl.tasks.views import OperatorResult
 

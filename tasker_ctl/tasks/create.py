@@ -12,16 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tasker_ctl.errors import (
-    InvalidDataError,
-    UsageError,
-    did_you_mean,
-)
+from tasker_ctl.errors import InvalidDataError, UsageError, did_you_mean
 from tasker_ctl.store import open_for_writing
-from tasker_ctl.store.records import (
-    NewStep,
-    NewTask,
-)
+from tasker_ctl.store.records import NewStep, NewTask
 
 if TYPE_CHECKING:
     from tasker_ctl.template.models import TaskTemplate

@@ -6,13 +6,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from tasker_ctl.errors import (
-    NotFoundError,
-    UsageError,
-    did_you_mean,
-)
+from tasker_ctl.errors import NotFoundError, UsageError, did_you_mean
 from tasker_ctl.states import (
     SATISFYING_STEP_STATES,
     StepState,
@@ -23,15 +18,7 @@ from tasker_ctl.states import (
 )
 from tasker_ctl.store import Repository, open_for_reading
 from tasker_ctl.store.connection import parse_timestamp
-from tasker_ctl.store.records import (
-    JsonObject,
-    StepRecord,
-    TaskGraph,
-    TransitionRecord,
-)
-
-if TYPE_CHECKING:
-    pass
+from tasker_ctl.store.records import JsonObject, StepRecord, TaskGraph, TransitionRecord
 from tasker_ctl.tasks.views import AuditEntry, StepView, TaskList, TaskListItem, TaskView
 
 

@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from tasker_ctl.store.records import (
-    JsonObject,
-)
-
-if TYPE_CHECKING:
-    pass
+from tasker_ctl.store.records import JsonObject
 
 
 @dataclass(frozen=True)
