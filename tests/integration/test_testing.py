@@ -86,6 +86,7 @@ def _pytest(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
         cwd=project,
+        check=False,
         env=subprocess_env(),
         capture_output=True,
         text=True,
