@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from tasker_ctl.codegen.handler_source import (
     InputPlan,
@@ -20,6 +21,7 @@ from tasker_ctl.codegen.handler_source import (
 )
 from tasker_ctl.codegen.schema import TemplateTypes, template_types
 from tasker_ctl.codegen.source import types_module
+from tasker_ctl.codegen.workflow_test import workflow_test_module
 from tasker_ctl.errors import InvalidDataError, NotFoundError, UsageError, did_you_mean
 from tasker_ctl.scaffold.render import RenderedFile
 from tasker_ctl.scaffold.writer import PlannedFile, plan_writes, write_planned
@@ -48,6 +50,9 @@ class GeneratedCode:
     handlers: str | None
     tests: str | None
     warning: str | None = None
+    workflow_source: Path | None = None
+    """The template file a scaffold's workflow test runs (set when tests are generated)."""
+    input_schema: Any = None
 
 
 def resolve_language(value: str | None) -> str:
@@ -111,7 +116,10 @@ def generate_code(
         )
     models = types_module(types) if typed and not types.empty else None
     warning = _no_schema_warning(source, None) if typed and types.empty else None
-    return GeneratedCode(kind, models, handlers, tests, warning)
+    workflow_source = source if with_tests and typed else None
+    return GeneratedCode(
+        kind, models, handlers, tests, warning, workflow_source, template.input_schema
+    )
 
 
 def stdout_text(code: GeneratedCode) -> str:
@@ -135,8 +143,8 @@ def output_files(code: GeneratedCode, output: Path) -> tuple[Path, list[Rendered
 
     ``types``: the file ``output``. ``handler``: the file ``output``, plus ``test_<name>.py`` and
     ``__init__.py`` (kept when it exists) beside it with ``--with-tests``. ``scaffold``: the
-    package directory ``output`` with ``__init__.py``, ``models.py``, ``handlers.py`` and
-    ``test_handlers.py``.
+    package directory ``output`` with ``__init__.py``, ``models.py``, ``handlers.py``,
+    ``test_handlers.py`` and ``test_workflow.py`` (the whole template run with these handlers).
     """
     if code.kind is CodegenKind.SCAFFOLD:
         files = [RenderedFile("__init__.py", PACKAGE_INIT, keep_existing=True)]
@@ -145,6 +153,11 @@ def output_files(code: GeneratedCode, output: Path) -> tuple[Path, list[Rendered
         files.append(RenderedFile(f"{HANDLERS_MODULE}.py", code.handlers or ""))
         if code.tests is not None:
             files.append(RenderedFile(f"test_{HANDLERS_MODULE}.py", code.tests))
+        if code.workflow_source is not None:
+            workflow = workflow_test_module(
+                code.workflow_source, output, output.name, code.input_schema
+            )
+            files.append(RenderedFile("test_workflow.py", workflow))
         return output, files
     main = code.types if code.kind is CodegenKind.TYPES else code.handlers
     files = [RenderedFile(output.name, main or "")]

@@ -236,7 +236,7 @@ def test_generated_tests_pass_and_generated_code_is_lint_clean(tmp_path: Path) -
         check=False,
     )
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert "18 passed" in tests.stdout
+    assert "20 passed" in tests.stdout  # 16 step tests and 2 workflow tests per scaffold
     ruff = _ruff()
     if ruff is None:
         pytest.skip("ruff is not installed")
@@ -306,3 +306,48 @@ def test_ecommerce_runs_with_a_generated_scaffold_in_place_of_the_seed_handlers(
             check=False,
         )
         assert lint.returncode == 0, lint.stdout
+
+
+@pytest.mark.slow
+def test_the_generated_workflow_test_runs_the_seed_ecommerce_template(tmp_path: Path) -> None:
+    (tmp_path / "templates").mkdir()
+    shutil.copy(ECOMMERCE, tmp_path / "templates" / ECOMMERCE.name)
+    generated = cli(
+        tmp_path, "generate", "scaffold", "--template", f"templates/{ECOMMERCE.name}",
+        "--output", "shop_gen",
+    )  # fmt: skip
+    assert generated.returncode == 0, generated.stderr
+
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs",
+         "shop_gen/test_workflow.py"],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    assert "1 passed" in tests.stdout
+
+
+def test_a_workflow_test_whose_input_cannot_be_built_is_skipped_with_the_reason(
+    tmp_path: Path,
+) -> None:
+    template = tmp_path / "coded.yaml"
+    template.write_text(
+        "name: coded\nnamespace_name: n\nversion: 1.0.0\n"
+        "input_schema: {type: object, required: [code], properties: "
+        "{code: {type: string, pattern: '^[A-Z]{3}$'}}}\n"
+        "steps:\n  - name: a\n    handler: {callable: coded_gen.a}\n",
+        encoding="utf-8",
+    )
+    generated = cli(tmp_path, "generate", "scaffold", "-t", "coded.yaml", "-o", "coded_gen")
+    assert generated.returncode == 0, generated.stderr
+
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs",
+         "coded_gen/test_workflow.py"],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    assert "1 skipped" in tests.stdout
+    assert "fill in INPUT" in tests.stdout

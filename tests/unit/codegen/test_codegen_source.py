@@ -81,6 +81,7 @@ def test_scaffold_prints_sections_and_lays_out_a_package(template: TaskTemplate)
         "models.py",
         "handlers.py",
         "test_handlers.py",
+        "test_workflow.py",
     ]
     assert files[0].keep_existing
 
