@@ -30,8 +30,6 @@ if TYPE_CHECKING:
     from tasker_ctl.engine.events import Event, Observer
     from tasker_ctl.tasks.views import StepView
 
-TEMPLATE_SUFFIXES = (".yaml", ".yml")
-
 
 @dataclass(frozen=True)
 class WorkflowRun:
@@ -158,23 +156,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
     """A template file becomes a :class:`TemplateFile` when ``--tasker-templates`` is given."""
+    from tasker_ctl.template.files import TEMPLATE_SUFFIXES, looks_like_template
+
     if file_path.suffix not in TEMPLATE_SUFFIXES:
         return None
     if not parent.config.getoption("tasker_templates", default=False):
         return None
-    if not _looks_like_template(file_path):
+    if not looks_like_template(file_path):
         return None
     collected: TemplateFile = TemplateFile.from_parent(parent, path=file_path)
     return collected
-
-
-def _looks_like_template(path: Path) -> bool:
-    """Whether a YAML file has a top-level ``steps`` key (cheap: no YAML parsing)."""
-    try:
-        with path.open(encoding="utf-8", errors="replace") as handle:
-            return any(line.startswith(("steps:", "step_templates:")) for line in handle)
-    except OSError:
-        return False
 
 
 class TemplateFile(pytest.File):

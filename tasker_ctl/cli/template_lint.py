@@ -39,9 +39,13 @@ _SEVERITY_COLOR = {"error": "\x1b[31m", "warning": "\x1b[33m", "info": "\x1b[2m"
 
 def validate(
     paths: Annotated[
-        list[Path],
-        typer.Argument(help="Template files, or directories searched for *.yaml and *.yml."),
-    ],
+        list[Path] | None,
+        typer.Argument(
+            help="Template files, or directories searched for templates "
+            "[default: the configured template paths].",
+            show_default=False,
+        ),
+    ] = None,
     output_format: Annotated[
         ReportFormat, typer.Option("--format", "-f", help="text, json, or github annotations.")
     ] = ReportFormat.TEXT,
@@ -59,12 +63,16 @@ def validate(
     """Lint task templates: structure, DAG rules, schemas. Never imports handler code.
 
     Exit 0 when no file has an error, 1 when one does (or a warning under --strict), 2 for a
-    path that does not exist.
+    path that does not exist. A directory walk skips hidden directories, virtualenvs,
+    node_modules, what .gitignore ignores, and YAML files that are not templates; files named
+    explicitly are always checked. With no path, the configured template paths are linted.
     """
     from tasker_ctl.template.findings import Severity
     from tasker_ctl.template.output import github_annotations, reports_to_json
     from tasker_ctl.template.validation import expand_paths, validate_file
 
+    if not paths:
+        paths = _configured_template_paths()
     files = expand_paths(paths)
     if not files:
         raise UsageError(
@@ -160,3 +168,17 @@ def _print_inspection(summary: dict[str, Any]) -> None:
         print(f"    {number}. {', '.join(level)}")
     path = summary["critical_path"]
     print(f"  Critical path: {summary['critical_path_length']} steps: {arrow.join(path)}")
+
+
+def _configured_template_paths() -> list[Path]:
+    """``template-paths``, ``TASKER_TEMPLATE_PATH``, then ./templates, ./config/tasker/templates."""
+    from tasker_ctl.config import load_project_config, template_search_path
+
+    existing = [path for path in template_search_path([], load_project_config()) if path.is_dir()]
+    if not existing:
+        raise UsageError(
+            "no template paths to lint: none configured, and no ./templates or "
+            "./config/tasker/templates here",
+            hint="pass template files or directories, or set template-paths in .tasker-ctl.toml",
+        )
+    return existing

@@ -19,8 +19,8 @@ from typing import Any
 import yaml
 
 from tasker_ctl.errors import NotFoundError, did_you_mean
+from tasker_ctl.template.files import TEMPLATE_SUFFIXES, template_files_under
 
-TEMPLATE_SUFFIXES = (".yaml", ".yml")
 _HEADER_KEYS = ("name", "namespace_name", "version")
 _HEADER_LINE = re.compile(r"^(name|namespace_name|version)[ \t]*:(.*)$", re.MULTILINE)
 _SEMVER = re.compile(
@@ -211,11 +211,7 @@ def template_files(directories: Iterable[Path]) -> list[Path]:
     files: list[Path] = []
     for directory in directories:
         if directory.is_dir():
-            files.extend(
-                sorted(
-                    p for p in directory.rglob("*") if p.suffix in TEMPLATE_SUFFIXES and p.is_file()
-                )
-            )
+            files.extend(template_files_under(directory))
         elif directory.is_file() and directory.suffix in TEMPLATE_SUFFIXES:
             files.append(directory)
     return files

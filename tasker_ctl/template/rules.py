@@ -165,7 +165,10 @@ def at_least_one_step(ctx: RuleContext) -> None:
 def version_format(ctx: RuleContext) -> None:
     version = ctx.template.version
     if not _SEMVER.match(version):
-        message = f"Version '{version}' is not in x.y.z form; quote it and write e.g. \"1.0.0\""
+        # Only a number (version: 1.0) needs quotes; a string just needs the x.y.z form.
+        written_as_number = isinstance(ctx.source.data.get("version"), int | float)
+        fix = 'quote it and write e.g. "1.0.0"' if written_as_number else 'write e.g. "1.0.0"'
+        message = f"Version '{version}' is not in x.y.z form; {fix}"
         ctx.add("INVALID_VERSION", WARNING, message, None, ("version",))
 
 

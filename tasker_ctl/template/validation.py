@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from tasker_ctl.errors import InvalidDataError, UsageError, closest
 from tasker_ctl.template import rules
+from tasker_ctl.template.files import template_files_under
 from tasker_ctl.template.findings import FileReport, Finding, Severity
 from tasker_ctl.template.json_schema import JsonPath
 from tasker_ctl.template.models import (
@@ -36,8 +37,6 @@ from tasker_ctl.template.source import (
     parse_source,
     read_source,
 )
-
-TEMPLATE_SUFFIXES = (".yaml", ".yml")
 
 # Keys Tasker documents or fixtures use that its model ignores, and why.
 IGNORED_KEYS: dict[type[BaseModel], dict[str, str]] = {
@@ -96,13 +95,15 @@ def validate_paths(paths: Iterable[Path]) -> list[FileReport]:
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files as given, directories expanded to their template files in sorted order."""
+    """Files as given (always checked), directories expanded to the templates under them.
+
+    A directory walk skips what linters skip and files that are not templates
+    (:func:`tasker_ctl.template.files.template_files_under`).
+    """
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(
-                sorted(p for p in path.rglob("*") if p.suffix in TEMPLATE_SUFFIXES and p.is_file())
-            )
+            files.extend(template_files_under(path))
         elif path.exists():
             files.append(path)
         else:
@@ -236,6 +237,8 @@ def _model_findings(exc: ValidationError, source: SourceDocument) -> list[Findin
             code = "DUPLICATE_ALIAS_KEY"
         elif error["type"] == INVALID_STEP_TYPE_ERROR:
             code = "INVALID_STEP_TYPE"
+        elif error["type"] == "missing":
+            code = "MISSING_REQUIRED_KEY"
         else:
             code = "YAML_PARSE_ERROR"
         message = f"{_describe_path(loc, source)}: {_describe_problem(error)}"

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from subprocesses import run_tasker_ctl
 from typer.testing import CliRunner, Result
 
 from tasker_ctl.cli import app
@@ -37,7 +38,7 @@ BROKEN_FIXTURES: dict[str, list[tuple[str, int | None, str]]] = {
         ("EMPTY_CALLABLE", 7, "Step 'a' has an empty handler callable"),
     ],
     "broken/no_handler.yaml": [
-        ("YAML_PARSE_ERROR", 7, "step 'b' handler: this required key is missing"),
+        ("MISSING_REQUIRED_KEY", 7, "step 'b' handler: this required key is missing"),
     ],
     "broken/decision_point.yaml": [
         ("INVALID_STEP_TYPE", 8, "unknown step type 'decision_point'; use 'decision'"),
@@ -301,3 +302,90 @@ def test_installed_entry_point(bundled_templates: Path, template_fixtures: Path)
     assert broken.returncode == 1
     assert "CYCLE_DETECTED" in broken.stdout
     assert "Traceback" not in broken.stdout + broken.stderr
+
+
+BROKEN = (
+    "name: broken\nnamespace_name: shop\nversion: 1.0.0\nsteps:\n"
+    "  - name: a\n    dependencies: [a]\n    handler: {callable: h.a}\n"
+)
+NOT_OURS = "name: x\nnamespace_name: y\nversion: 1.0.0\nsteps: []\n"
+
+
+def _repository(root: Path) -> Path:
+    """A repository as people have them: CI files, compose, a virtualenv, ignored build output."""
+    (root / ".git").mkdir()
+    files = {
+        ".github/workflows/ci.yml": "name: ci\non: push\njobs: {}\n",
+        "docker-compose.yml": "services:\n  db: {image: postgres}\n",
+        ".venv/pyvenv.cfg": "home = /usr\n",
+        ".venv/lib/site/port.yaml": NOT_OURS,
+        "env/pyvenv.cfg": "home = /usr\n",
+        "env/lib/templates.yaml": NOT_OURS,
+        "node_modules/pkg/a.yaml": NOT_OURS,
+        "build/generated.yaml": NOT_OURS,
+        ".gitignore": "build/\n",
+        "templates/broken.yaml": BROKEN,
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def test_linting_a_repository_reports_only_its_templates(tmp_path: Path) -> None:
+    repository = _repository(tmp_path)
+
+    linted = run_tasker_ctl("template", "validate", ".", "--format", "json", cwd=repository)
+
+    assert linted.returncode == 1, linted.stderr
+    report = json.loads(linted.stdout)
+    assert [file["path"] for file in report["files"]] == ["templates/broken.yaml"]
+
+
+def test_without_a_path_the_configured_template_paths_are_linted(tmp_path: Path) -> None:
+    repository = _repository(tmp_path)
+
+    linted = run_tasker_ctl("template", "validate", "--format", "json", cwd=repository)
+
+    assert linted.returncode == 1, linted.stderr
+    assert [file["path"] for file in json.loads(linted.stdout)["files"]] == [
+        "templates/broken.yaml"
+    ]
+
+
+def test_without_a_path_or_template_directory_the_error_says_what_to_pass(tmp_path: Path) -> None:
+    linted = run_tasker_ctl("template", "validate", cwd=tmp_path)
+
+    assert linted.returncode == 2
+    assert linted.stderr.startswith("error: no template paths to lint")
+
+
+def test_a_file_named_explicitly_is_checked_even_when_it_is_not_a_template(
+    tmp_path: Path,
+) -> None:
+    repository = _repository(tmp_path)
+
+    linted = run_tasker_ctl("template", "validate", "docker-compose.yml", cwd=repository)
+
+    assert linted.returncode == 1
+    assert "docker-compose.yml:1: error MISSING_REQUIRED_KEY name:" in linted.stdout
+
+
+@pytest.mark.parametrize(
+    ("written", "advice"),
+    [("version: 1.0", 'quote it and write e.g. "1.0.0"'), ("version: '1.0'", 'write e.g. "1.0.0"')],
+)
+def test_a_short_version_is_told_to_be_quoted_only_when_it_is_a_number(
+    tmp_path: Path, written: str, advice: str
+) -> None:
+    template = tmp_path / "t.yaml"
+    template.write_text(
+        f"name: t\nnamespace_name: n\n{written}\nsteps:\n  - name: a\n    handler: {{callable: h.a}}\n",
+        encoding="utf-8",
+    )
+
+    linted = run_tasker_ctl("template", "validate", str(template), cwd=tmp_path)
+
+    assert (
+        f"warning INVALID_VERSION Version '1.0' is not in x.y.z form; {advice}\n" in linted.stdout
+    )

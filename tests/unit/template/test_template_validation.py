@@ -119,7 +119,7 @@ def test_model_errors_name_the_step_and_key(write_template: WriteTemplate) -> No
 def test_missing_required_keys_are_reported_each(write_template: WriteTemplate) -> None:
     report = validate_file(write_template("description: nothing else\n"))
 
-    assert [f.message for f in report.findings if f.code == "YAML_PARSE_ERROR"] == [
+    assert [f.message for f in report.findings if f.code == "MISSING_REQUIRED_KEY"] == [
         "name: this required key is missing",
         "namespace_name: this required key is missing",
         "version: this required key is missing",
