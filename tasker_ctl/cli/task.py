@@ -303,9 +303,12 @@ def _print_task_details(view: TaskView) -> None:
     _label("Completed", view.completed_at)
     _label("Steps", f"{view.completed_steps}/{view.total_steps} completed")
     _label("Progress", f"{view.completion_percentage:.1f}%")
-    _label("Health", view.health_status)
-    _label("Execution", view.execution_status)
-    _label("Recommended action", view.recommended_action)
+    from tasker_ctl.tasks.advice import health_text, recommended_action_text
+
+    health, execution = health_text(view)
+    _label("Health", health)
+    _label("Execution", execution)
+    _label("Recommended action", recommended_action_text(view))
     _label("Correlation ID", view.correlation_id)
 
 

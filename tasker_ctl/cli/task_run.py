@@ -22,12 +22,19 @@ from tasker_ctl.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK
 if TYPE_CHECKING:
     from tasker_ctl.engine.events import Event, Observer
     from tasker_ctl.engine.scheduler import RunResult
+    from tasker_ctl.tasks.run import TaskAlreadyBlockedError
 
 
 RunFormatOption = Annotated[
     OutputFormat, typer.Option("--format", "-f", help="text, or json: one JSON event per line.")
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary.")]
+RetryFailedOption = Annotated[
+    bool,
+    typer.Option(
+        "--retry-failed", help="Reset every failed step first (as `task retry`), then run."
+    ),
+]
 
 
 def run(
@@ -37,13 +44,15 @@ def run(
     concurrency: ConcurrencyOption = 8,
     output_format: RunFormatOption = OutputFormat.TEXT,
     quiet: QuietOption = False,
+    retry_failed: RetryFailedOption = False,
 ) -> None:
     """Run a task's ready steps in parallel, with retries, until nothing more can run.
 
+    Every handler the task can reach is loaded first: if one cannot be, nothing runs (exit 78).
     Resumable: after a crash or Ctrl-C, run it again; finished steps are not run again.
     Exit 0 when the task completes, 1 when a step failed for good, 130 on Ctrl-C.
     """
-    result = execute(task, db, handlers, concurrency, output_format, quiet)
+    result = execute(task, db, handlers, concurrency, output_format, quiet, retry_failed)
     raise typer.Exit(exit_code_for(result))
 
 
@@ -54,12 +63,17 @@ def execute(
     concurrency: int,
     output_format: OutputFormat,
     quiet: bool,
+    retry_failed: bool = False,
 ) -> RunResult:
-    """Run ``task`` with the reporting the flags ask for (shared with ``task create --run``)."""
+    """Run ``task`` with the reporting the flags ask for (shared with ``task create --run``).
+
+    A task already blocked by failures is reported (which steps, why, what to type next) and
+    the command exits 1 without running anything.
+    """
     from tasker_ctl.config import load_project_config, resolve_db_path
     from tasker_ctl.engine.events import event_to_json
     from tasker_ctl.engine.scheduler import RunOptions
-    from tasker_ctl.tasks.run import run_task
+    from tasker_ctl.tasks.run import TaskAlreadyBlockedError, run_task
     from tasker_ctl.ui.run_lines import RunLog
 
     collector.resume()  # a run can last long and allocate without end
@@ -79,19 +93,70 @@ def execute(
             print(json.dumps(event_to_json(event)), flush=True)
 
         observers.append(print_json)
-    result = run_task(
-        resolve_db_path(db, config),
-        task,
-        handler_modules=modules,
-        observers=observers,
-        options=RunOptions(concurrency=concurrency),
-    )
+    store = resolve_db_path(db, config)
+    try:
+        result = run_task(
+            store,
+            task,
+            handler_modules=modules,
+            observers=observers,
+            options=RunOptions(concurrency=concurrency),
+            retry_failed=retry_failed,
+        )
+    except TaskAlreadyBlockedError as blocked:
+        _report_already_blocked(blocked, output_format)
+        raise typer.Exit(EXIT_FAILURE) from None
     if output_format is OutputFormat.TEXT:
         for line in log.summary():
             print(line)
+        if result.status == "blocked_by_failures" and not result.interrupted:
+            for line in _next_steps(store, result.task_uuid):
+                print(line)
     for problem in result.observer_errors:
         print(f"! an observer failed and was detached: {problem}", file=sys.stderr)
     return result
+
+
+def _next_steps(store: Path, task_uuid: str) -> list[str]:
+    """The commands to type after a run that ended blocked (failed steps read from the store)."""
+    from tasker_ctl import tasks
+    from tasker_ctl.ui.next_steps import next_steps_lines
+
+    view = tasks.task_status(store, task_uuid)
+    failed = [step.name for step in view.steps if step.state == "error"]
+    return next_steps_lines(task_uuid, failed)
+
+
+def _report_already_blocked(blocked: TaskAlreadyBlockedError, output_format: OutputFormat) -> None:
+    """Which steps block the task and why, then what to type (JSON: one ``task_blocked`` line)."""
+    from tasker_ctl.ui.next_steps import next_steps_lines
+
+    if output_format is OutputFormat.JSON:
+        document = {
+            "type": "task_blocked",
+            "task_uuid": blocked.task_uuid,
+            "failed_steps": [
+                {"name": step.name, "attempts": step.attempts, "error": step.error}
+                for step in blocked.failed
+            ],
+        }
+        print(json.dumps(document), flush=True)
+        return
+    count = len(blocked.failed)
+    print(
+        f"✗ Task {blocked.name} is already blocked: {count} failed "
+        f"step{'' if count == 1 else 's'}; nothing ran"
+    )
+    for step in blocked.failed:
+        error = step.error or {}
+        kind = ", ".join(
+            str(part) for part in (error.get("error_type"), error.get("error_code")) if part
+        )
+        message = " ".join(str(error.get("message") or "").split())
+        why = f"{message} ({kind})" if kind else message
+        print(f"  ✗ {step.name}: {why} [attempt {step.attempts}/{step.max_attempts}]")
+    for line in next_steps_lines(blocked.task_uuid, [step.name for step in blocked.failed]):
+        print(line)
 
 
 def exit_code_for(result: RunResult) -> int:

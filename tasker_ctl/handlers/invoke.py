@@ -98,10 +98,14 @@ async def _await(awaitable: Any) -> Any:
 
 @dataclass(frozen=True)
 class UnresolvedHandler:
-    """A callable that resolved to nothing: every invocation fails with ``outcome``."""
+    """A callable that resolved to nothing, or was refused: every invocation fails with ``outcome``.
+
+    ``location`` is ``file:line`` of the error when a handler module failed to import.
+    """
 
     callable: str
     outcome: StepOutcome
+    location: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 HANDLER_NOT_FOUND = "handler_not_found"
+HANDLER_REFUSED = "handler_refused"
 METHOD_NOT_FOUND = "method_not_found"
 RESULT_NOT_SERIALIZABLE = "result_not_serializable"
 INVALID_PAYLOAD = "invalid_payload"
@@ -82,6 +83,13 @@ class StepOutcome:
         """No handler matches ``callable_name``; ``detail`` says what was tried."""
         return cls.failed(
             f"handler '{callable_name}' not found: {detail}", HANDLER_NOT_FOUND, retryable=False
+        )
+
+    @classmethod
+    def handler_refused(cls, callable_name: str, reason: str) -> StepOutcome:
+        """``callable_name`` names code that is not a step handler; it is never called."""
+        return cls.failed(
+            f"handler '{callable_name}' refused: {reason}", HANDLER_REFUSED, retryable=False
         )
 
     @classmethod

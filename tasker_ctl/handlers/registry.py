@@ -4,8 +4,9 @@ Handlers are discovered by importing the packages named with ``--handlers`` or
 ``handler-packages`` (each with all its submodules) and registering every ``StepHandler`` subclass
 with a ``handler_name`` and every functional-DSL handler under its name (reference §5.8). A
 callable then resolves to a registered name first, then as an import path: ``pkg.mod.Class``,
-``pkg.mod.function`` or ``pkg.mod:attr``. The current directory is importable. Discovery and
-resolution take a lock.
+``pkg.mod.function`` or ``pkg.mod:attr``. The current directory is importable. Only step handlers
+and the user's handler code are ever reached (:mod:`tasker_ctl.handlers.policy`): anything else
+is refused, before its module is imported. Discovery and resolution take a lock.
 """
 
 from __future__ import annotations
@@ -15,16 +16,26 @@ import inspect
 import pkgutil
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+import traceback
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from tasker_ctl.errors import NotFoundError, TaskerCtlError, did_you_mean
+from tasker_ctl.errors import (
+    EXIT_HANDLERS_UNLOADABLE,
+    NotFoundError,
+    TaskerCtlError,
+    closest,
+    did_you_mean,
+)
 from tasker_ctl.handlers.invoke import ResolvedHandler, UnresolvedHandler
 from tasker_ctl.handlers.outcome import StepOutcome
 from tasker_ctl.handlers.payload import HandlerDefinition
+from tasker_ctl.handlers.policy import HandlerCodePolicy
 from tasker_ctl.sdk.compat import activate_tasker_core
+from tasker_ctl.template.callables import RULE, module_of, standard_library_refusal
 
 _BASE_MODULES = frozenset({"tasker_core.step_handler.base", "tasker_ctl.sdk.step_handler.base"})
 EXPLICIT_MAPPING = "explicit_mapping"
@@ -33,7 +44,19 @@ KNOWN_RESOLVERS = (EXPLICIT_MAPPING, CLASS_LOOKUP)
 
 
 class HandlerImportError(TaskerCtlError):
-    """A handler module exists but raised while being imported."""
+    """A handler module exists but raised while being imported (``location``: its file:line)."""
+
+    exit_code = EXIT_HANDLERS_UNLOADABLE
+
+    def __init__(self, message: str, *, hint: str | None = None, location: str | None = None):
+        super().__init__(message, hint=hint)
+        self.location = location
+
+
+class HandlerRefusedError(TaskerCtlError):
+    """A module named as handler code is not handler code (the standard library, builtins)."""
+
+    exit_code = EXIT_HANDLERS_UNLOADABLE
 
 
 def is_step_handler_class(obj: object) -> bool:
@@ -72,6 +95,7 @@ class HandlerRegistry:
         self._handlers: dict[str, type] = {}
         self._discovered: list[str] = []
         self.root = (root or Path.cwd()).resolve()
+        self.policy = HandlerCodePolicy(self.root, self._discovered)
         _ensure_importable(self.root)
         self.implementation = activate_tasker_core()
 
@@ -114,6 +138,12 @@ class HandlerRegistry:
         Returns the names registered. Raises ``NotFoundError`` when the module does not exist and
         ``HandlerImportError`` naming the module and the exception when it fails to import.
         """
+        refusal = standard_library_refusal(module_name)
+        if refusal is not None:
+            raise HandlerRefusedError(
+                f"handler module '{module_name}' refused: {refusal}",
+                hint="--handlers and handler-packages name your own handler modules",
+            )
         with self._lock:
             found: list[str] = []
             for module in self._import_tree(module_name):
@@ -166,22 +196,27 @@ class HandlerRegistry:
             tried: list[str] = []
             target: Any = None
             registered_name = callable_name
+            lookup = _Lookup()
             if resolver in (None, EXPLICIT_MAPPING):
                 target = self._handlers.get(callable_name)
                 tried.append(self._registry_summary())
             if target is None and resolver in (None, CLASS_LOOKUP):
-                lookup = _import_path_lookup(callable_name)
-                if isinstance(lookup, UnresolvedHandler):
-                    return lookup
-                target, modules_tried = lookup
-                if modules_tried:
-                    tried.append("modules tried: " + ", ".join(modules_tried))
+                module = module_of(callable_name)
+                refusal = None if module is None else self.policy.refusal_before_import(module)
+                if refusal is not None:
+                    return _refused(callable_name, f"{refusal}; {RULE}")
+                lookup = _import_path_lookup(callable_name, self.policy)
+                if lookup.failure is not None:
+                    return lookup.failure
+                target = lookup.target
+                if lookup.tried:
+                    tried.append("modules tried: " + ", ".join(lookup.tried))
                 registered_name = ""
             if target is None:
-                detail = "; ".join(tried) + _suggestion(callable_name, self._handlers)
+                detail = "; ".join(tried) + self._suggestion(callable_name, lookup)
                 outcome = StepOutcome.handler_not_found(callable_name, detail)
                 return UnresolvedHandler(callable_name, outcome)
-        return _make_resolved(callable_name, target, registered_name, definition)
+            return _make_resolved(callable_name, target, registered_name, definition, self.policy)
 
     def _registry_summary(self) -> str:
         names = sorted(self._handlers)
@@ -190,10 +225,17 @@ class HandlerRegistry:
         registered = f"registered names: {shown}" if names else "no handlers registered"
         return f"{registered} (packages searched: {packages})"
 
+    def _suggestion(self, callable_name: str, lookup: _Lookup) -> str:
+        """`` (did you mean 'x'?)`` among the handlers found: by name, by import path."""
+        candidates = set(self._handlers)
+        candidates.update(_describe(cls) for cls in self._handlers.values())
+        candidates.update(lookup.candidates)
+        candidates.discard(callable_name)
+        return did_you_mean(callable_name, sorted(candidates))
 
-def _suggestion(callable_name: str, handlers: Mapping[str, type]) -> str:
-    hint = did_you_mean(callable_name, list(handlers))
-    return hint if hint else ""
+
+def _refused(callable_name: str, reason: str) -> UnresolvedHandler:
+    return UnresolvedHandler(callable_name, StepOutcome.handler_refused(callable_name, reason))
 
 
 def _describe(cls: type) -> str:
@@ -230,17 +272,57 @@ def _import_handler_module(module_name: str) -> ModuleType:
 
 
 def _import_failure(module_name: str, exc: BaseException) -> HandlerImportError:
+    location = _error_location(exc)
+    detail = exc.msg if isinstance(exc, SyntaxError) and exc.msg else str(exc)
+    where = f" at {location}" if location else ""
     return HandlerImportError(
-        f"handler module '{module_name}' failed to import: {type(exc).__name__}: {exc}",
+        f"handler module '{module_name}' failed to import: {type(exc).__name__}: {detail}{where}",
         hint=f"fix the error in that module (python -c 'import {module_name}' shows the traceback)",
+        location=location,
     )
 
 
-def _import_path_lookup(callable_name: str) -> tuple[Any, list[str]] | UnresolvedHandler:
+def _error_location(exc: BaseException) -> str | None:
+    """``file:line`` where importing a module failed: the syntax error, else the innermost frame
+    of the user's code (not importlib's, not tasker-ctl's)."""
+    if isinstance(exc, SyntaxError) and exc.filename and exc.lineno:
+        return f"{_display_path(exc.filename)}:{exc.lineno}"
+    own = Path(__file__).resolve().parents[1]
+    frames = [
+        frame
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if not frame.filename.startswith("<")
+        and "importlib" not in Path(frame.filename).parts
+        and not Path(frame.filename).resolve().is_relative_to(own)
+    ]
+    if not frames:
+        return None
+    return f"{_display_path(frames[-1].filename)}:{frames[-1].lineno}"
+
+
+def _display_path(filename: str) -> str:
+    path = Path(filename)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return filename
+
+
+@dataclass
+class _Lookup:
+    """What an import-path lookup found: the target, the modules tried, near misses."""
+
+    target: Any = None
+    tried: list[str] = field(default_factory=list)
+    candidates: list[str] = field(default_factory=list)
+    failure: UnresolvedHandler | None = None
+
+
+def _import_path_lookup(callable_name: str, policy: HandlerCodePolicy) -> _Lookup:
     """Import ``pkg.mod:attr`` or the longest importable module prefix of ``pkg.mod.Attr``.
 
-    Returns the target (None when nothing matched) and the modules tried, or an unresolved
-    handler when a module exists but fails to import.
+    A module the policy refuses is never imported. ``failure`` is set when a module exists but
+    fails to import; ``candidates`` are handlers near the name, for a did-you-mean.
     """
     if ":" in callable_name:
         module_part, _, attr_part = callable_name.partition(":")
@@ -248,62 +330,116 @@ def _import_path_lookup(callable_name: str) -> tuple[Any, list[str]] | Unresolve
     else:
         parts = callable_name.split(".")
         splits = [(".".join(parts[:i]), ".".join(parts[i:])) for i in range(len(parts) - 1, 0, -1)]
-    tried: list[str] = []
+    lookup = _Lookup()
     for module_name, attr_path in splits:
-        if not module_name or not attr_path:
+        if not module_name or not attr_path or policy.refusal_before_import(module_name):
             continue
-        tried.append(module_name)
+        lookup.tried.append(module_name)
         try:
             module = _import_handler_module(module_name)
         except NotFoundError:
             continue
         except HandlerImportError as exc:
             outcome = StepOutcome.handler_not_found(callable_name, exc.message)
-            return UnresolvedHandler(callable_name, outcome)
+            lookup.failure = UnresolvedHandler(callable_name, outcome, exc.location)
+            return lookup
         target: Any = module
         for attr in attr_path.split("."):
             target = getattr(target, attr, None)
             if target is None:
                 break
         if target is not None:
-            return target, tried
-        tried[-1] = f"{module_name} (no attribute '{attr_path}')"
-    return None, tried
+            lookup.target = target
+            return lookup
+        lookup.tried[-1] = f"{module_name} (no attribute '{attr_path}')"
+        lookup.candidates.extend(_near_candidates(module, attr_path))
+    return lookup
+
+
+def _near_candidates(module: ModuleType, attr_path: str) -> Iterable[str]:
+    """Handler paths in ``module`` and its submodules' names (unimported): near misses."""
+    prefix = module.__name__
+    for name, obj in vars(module).items():
+        if not name.startswith("_") and _looks_like_handler(obj, prefix):
+            yield f"{prefix}.{name}"
+    search_path = getattr(module, "__path__", None)
+    head, dot, rest = attr_path.partition(".")
+    if search_path is not None and dot:
+        submodules = [info.name for info in pkgutil.iter_modules(search_path)]
+        match = closest(head, submodules)
+        if match is not None:
+            yield f"{prefix}.{match}.{rest}"
+
+
+def _looks_like_handler(obj: object, module_name: str) -> bool:
+    if _registrable(obj) is not None or is_step_handler_class(obj):
+        return True
+    defined_here = getattr(obj, "__module__", None) == module_name
+    return defined_here and (inspect.isfunction(obj) or isinstance(obj, type))
 
 
 def _make_resolved(
-    callable_name: str, target: Any, registered_name: str, definition: HandlerDefinition
+    callable_name: str,
+    target: Any,
+    registered_name: str,
+    definition: HandlerDefinition,
+    policy: HandlerCodePolicy,
 ) -> ResolvedHandler | UnresolvedHandler:
     if not isinstance(target, type) and getattr(target, "_handler_class", None) is not None:
         target = target._handler_class
     method = definition.method if definition.method not in (None, "", "call") else None
     initialization = dict(definition.initialization or {})
     if isinstance(target, type):
-        if not callable(getattr(target, "call", None)) and not is_step_handler_class(target):
-            detail = f"{_describe(target)} is not a StepHandler subclass and has no call() method"
-            return UnresolvedHandler(
-                callable_name, StepOutcome.handler_not_found(callable_name, detail)
-            )
+        if not is_step_handler_class(target):
+            refusal = _definition_refusal(target, policy)
+            if refusal is not None:
+                return _refused(callable_name, refusal)
+            if not callable(getattr(target, "call", None)):
+                detail = (
+                    f"{_describe(target)} is not a StepHandler subclass and has no call() method"
+                )
+                return UnresolvedHandler(
+                    callable_name, StepOutcome.handler_not_found(callable_name, detail)
+                )
         if method is not None and not callable(getattr(target, method, None)):
             return UnresolvedHandler(
                 callable_name, StepOutcome.method_not_found(callable_name, method)
             )
         name = registered_name or getattr(target, "handler_name", "") or target.__name__
         return ResolvedHandler(callable_name, target, name, True, method, initialization)
-    if inspect.isfunction(target) or inspect.isbuiltin(target):
+    if inspect.isfunction(target):
+        refusal = _definition_refusal(target, policy)
+        if refusal is not None:
+            return _refused(callable_name, refusal)
         if method is not None:
             return UnresolvedHandler(
                 callable_name, StepOutcome.method_not_found(callable_name, method)
             )
         return ResolvedHandler(callable_name, target, target.__name__, False, None, initialization)
+    if inspect.isbuiltin(target) or inspect.ismethod(target) or inspect.ismodule(target):
+        kind = "a built-in function" if inspect.isbuiltin(target) else f"a {type(target).__name__}"
+        return _refused(callable_name, f"it is {kind}, not a step handler; {RULE}")
     detail = f"it is a {type(target).__name__}, not a handler class or function"
     return UnresolvedHandler(callable_name, StepOutcome.handler_not_found(callable_name, detail))
+
+
+def _definition_refusal(target: Any, policy: HandlerCodePolicy) -> str | None:
+    """Why a plain function or class (not a step handler) may not be called: where it is from."""
+    module = sys.modules.get(getattr(target, "__module__", None) or "")
+    origin = f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', '?')}"
+    refusal = (
+        f"'{getattr(target, '__module__', '?')}' is not a module"
+        if module is None
+        else policy.module_refusal(module)
+    )
+    return None if refusal is None else f"it is {origin}: {refusal}; {RULE}"
 
 
 __all__ = [
     "CLASS_LOOKUP",
     "EXPLICIT_MAPPING",
     "HandlerImportError",
+    "HandlerRefusedError",
     "HandlerRegistry",
     "is_step_handler_class",
 ]

@@ -238,12 +238,14 @@ def _chains(changes: Sequence[StepChange]) -> Iterator[list[StepChange]]:
 
 @lru_cache(maxsize=32)
 def _task_update_sql(to_state: str, event: str) -> str:
-    sets = ["state = ?", "updated_at = ?"]
+    # Parameters: ?1 state, ?2 now, ?3 uuid, ?4 expected state. SET expressions read the row as
+    # it was, so the completion time is the new timestamp, not the old updated_at.
+    sets = ["state = ?1", "updated_at = ?2"]
     if to_state in _FINISHED_TASK_STATES:
-        sets.append("completed_at = updated_at")
+        sets.append("completed_at = ?2")
     elif event == TaskEvent.RESET:
         sets.append("completed_at = NULL")
-    return f"UPDATE tasks SET {', '.join(sets)} WHERE uuid = ? AND state = ?"
+    return f"UPDATE tasks SET {', '.join(sets)} WHERE uuid = ?3 AND state = ?4"
 
 
 _INSERT_STEP_TRANSITION = (

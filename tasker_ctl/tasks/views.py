@@ -86,7 +86,9 @@ class TaskView:
     environment: str | None = None
 
     def to_json(self) -> JsonObject:
-        """``task status --format json``."""
+        """``task status --format json``: Tasker's fields, plus the command to type next."""
+        from tasker_ctl.tasks.advice import recommended_command
+
         return {
             "task_uuid": self.task_uuid,
             "name": self.name,
@@ -96,6 +98,7 @@ class TaskView:
             "execution_status": self.execution_status,
             "health_status": self.health_status,
             "recommended_action": self.recommended_action,
+            "recommended_command": recommended_command(self),
             "completed_steps": self.completed_steps,
             "total_steps": self.total_steps,
             "completion_percentage": self.completion_percentage,

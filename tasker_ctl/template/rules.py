@@ -341,6 +341,21 @@ def json_schemas(ctx: RuleContext) -> None:
             ctx.add("RESULT_SCHEMA_INVALID", ERROR, message, step.name, path)
 
 
+def unsafe_callables(ctx: RuleContext) -> None:
+    """A callable in the standard library or builtins is never called; said from the name alone."""
+    from tasker_ctl.template.callables import refusal_by_name
+
+    for index, step in ctx.steps():
+        reason = refusal_by_name(step.handler.callable)
+        if reason is not None:
+            message = (
+                f"Step '{step.name}' handler callable '{step.handler.callable}' is refused: "
+                f"{reason}; only step handlers and your own handler code are called"
+            )
+            path = ("steps", index, "handler", "callable")
+            ctx.add("UNSAFE_CALLABLE", ERROR, message, step.name, path)
+
+
 def _type_of(by_name: dict[str, StepDefinition], name: str) -> StepType | None:
     step = by_name.get(name)
     return step.step_type if step else None
@@ -356,6 +371,7 @@ EXTENSION_RULES: tuple[Rule, ...] = (
     retry_ranges,
     event_declarations,
     json_schemas,
+    unsafe_callables,
 )
 
 

@@ -53,7 +53,7 @@ def test_a_short_command_leaves_the_collector_paused() -> None:
 
 
 def test_running_a_task_resumes_collection_past_what_start_up_made() -> None:
-    create("--run", "--quiet")
+    create("--run", "--quiet", "--handlers", "engine_handlers.probes")
 
     assert gc.isenabled()
     assert gc.get_freeze_count() > 0

@@ -142,7 +142,9 @@ def test_status_text_follows_the_reference_wording() -> None:
     assert "  Steps: 0/2 completed" in lines
     assert "  Progress: 0.0%" in lines
     assert "  Health: healthy" in lines
-    assert "  Recommended action: execute_ready_steps" in lines
+    # The command to type (wrapped to the terminal's width), not Tasker's execute_ready_steps.
+    flowing = " ".join(result.stdout.split())
+    assert f"Recommended action: tasker-ctl task run {uuid} (run the ready steps)" in flowing
     assert "Steps:" in lines
 
 

@@ -25,6 +25,7 @@ from subprocesses import REPO_ROOT, run_command, tasker_ctl_command
 
 from tasker_ctl.engine.events import Event, StepsCreated, StepTransitioned
 from tasker_ctl.engine.scheduler import RunResult
+from tasker_ctl.handlers.preflight import HandlersUnloadableError
 from tasker_ctl.store import open_for_reading
 from tasker_ctl.tasks.actions import complete_step, reset_step
 from tasker_ctl.tasks.create import CreateRequest, create_task
@@ -557,23 +558,54 @@ def test_handler_method_calls_that_method_instead_of_call(tmp_path: Path) -> Non
         "name: refund\nnamespace_name: dispatch\nversion: 1.0.0\nsteps:\n"
         "  - name: check\n    handler: {callable: refund_steps.Refunds, method: validate}\n"
         "  - name: plain\n    dependencies: [check]\n"
-        "    handler: {callable: refund_steps.Refunds}\n"
-        "  - name: missing\n    dependencies: [plain]\n"
-        "    handler: {callable: refund_steps.Refunds, method: reverse}\n",
+        "    handler: {callable: refund_steps.Refunds}\n",
         encoding="utf-8",
     )
     db = tmp_path / "tasker.db"
     task_uuid = _create(db, "dispatch", "refund", {}, templates=tmp_path / "templates")
 
-    result, _ = _run(db, task_uuid)
+    # The module is outside the project directory: naming it makes it handler code.
+    result, _ = _run(db, task_uuid, "refund_steps")
 
     steps = stored_steps(db, task_uuid)
     assert steps["check"].result == {"ran": "validate"}
     assert steps["plain"].result == {"ran": "call"}
-    assert result.status == "blocked_by_failures"
-    assert steps["missing"].error["error_type"] == "method_not_found"
-    assert "reverse" in steps["missing"].error["message"]
-    assert steps["missing"].attempts == 1
+    assert result.status == "complete"
+
+
+def test_a_missing_handler_method_stops_the_run_before_any_step_moves(tmp_path: Path) -> None:
+    module = tmp_path / "code" / "reverse_steps.py"
+    module.parent.mkdir()
+    module.write_text(
+        "from tasker_core import StepHandler, StepHandlerResult\n\n"
+        "class Refunds(StepHandler):\n"
+        "    handler_name = 'reverse_refunds'\n"
+        "    def call(self, context):\n"
+        "        return StepHandlerResult.success({'ran': 'call'})\n",
+        encoding="utf-8",
+    )
+    sys.path.insert(0, str(module.parent))
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "reverse.yaml").write_text(
+        "name: reverse\nnamespace_name: dispatch\nversion: 1.0.0\nsteps:\n"
+        "  - name: plain\n    handler: {callable: reverse_steps.Refunds}\n"
+        "  - name: missing\n    dependencies: [plain]\n"
+        "    handler: {callable: reverse_steps.Refunds, method: reverse}\n",
+        encoding="utf-8",
+    )
+    db = tmp_path / "tasker.db"
+    task_uuid = _create(db, "dispatch", "reverse", {}, templates=tmp_path / "templates")
+
+    with pytest.raises(HandlersUnloadableError) as raised:
+        _run(db, task_uuid, "reverse_steps")
+
+    assert [problem.steps for problem in raised.value.problems] == [("missing",)]
+    assert "has no method 'reverse'" in raised.value.message
+    steps = stored_steps(db, task_uuid)
+    assert {name: (step.state, step.attempts) for name, step in steps.items()} == {
+        "plain": ("pending", 0),
+        "missing": ("pending", 0),
+    }
 
 
 # --- resuming after SIGKILL --------------------------------------------------------------------

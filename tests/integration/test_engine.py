@@ -31,6 +31,7 @@ from tasker_ctl.engine.events import (
     StepTransitioned,
 )
 from tasker_ctl.engine.scheduler import RunOptions, RunResult
+from tasker_ctl.handlers.preflight import HandlersUnloadableError
 from tasker_ctl.store.connection import parse_timestamp
 from tasker_ctl.tasks.actions import reset_step
 from tasker_ctl.tasks.run import run_task
@@ -190,20 +191,25 @@ def test_async_call_handlers_run(tmp_path: Path) -> None:
     assert wf.step("awaits").result["async"] is True
 
 
-def test_a_handler_that_cannot_be_resolved_fails_naming_the_callable(tmp_path: Path) -> None:
+def test_a_handler_that_cannot_be_resolved_stops_the_run_naming_the_callable(
+    tmp_path: Path,
+) -> None:
     missing = "engine_handlers.probes.NoSuchHandler"
     wf = _workflow(tmp_path, [StepSpec("ghost", missing), StepSpec("after", depends_on=["ghost"])])
+    before = stored_transitions(wf.db, wf.task_uuid)
 
-    result, events = wf.run()
+    with pytest.raises(HandlersUnloadableError) as raised:
+        wf.run()
 
-    assert result.status == "blocked_by_failures"
-    step = wf.step("ghost")
-    assert (step.state, step.attempts) == ("error", 1)
-    assert step.error["error_type"] == "handler_not_found"
-    assert missing in step.error["message"]
-    assert wf.step("after").state == "pending"
-    errors = [e.error for e in events if isinstance(e, StepTransitioned) and e.error]
-    assert errors and errors[-1].error_type == "handler_not_found"
+    assert raised.value.exit_code == 78
+    assert [(p.subject, p.steps) for p in raised.value.problems] == [(missing, ("ghost",))]
+    assert "handler_not_found" not in raised.value.message
+    assert f"handler '{missing}' not found" in raised.value.message
+    assert {name: step.state for name, step in wf.steps().items()} == {
+        "ghost": "pending",
+        "after": "pending",
+    }
+    assert stored_transitions(wf.db, wf.task_uuid) == before
 
 
 def test_a_permanent_failure_blocks_only_its_dependents_and_a_reset_resumes(

@@ -353,9 +353,12 @@ def test_broken_submodule_is_reported_with_module_and_exception(
 
     with pytest.raises(HandlerImportError) as raised:
         registry.discover("broken_pkg")
-    assert raised.value.message == (
-        "handler module 'broken_pkg.bad' failed to import: RuntimeError: database URL missing"
+    assert raised.value.message.startswith(
+        "handler module 'broken_pkg.bad' failed to import: RuntimeError: database URL missing at "
     )
+    assert raised.value.location is not None
+    assert raised.value.location.endswith("bad.py:1")
+    assert raised.value.exit_code == 78
 
 
 def test_module_failing_to_import_fails_resolution_with_its_error(

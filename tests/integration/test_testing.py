@@ -49,6 +49,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "shop_handlers.py").write_text(HANDLERS, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
+    # Each test's project has its own shop_handlers.py: never the one an earlier test imported.
+    monkeypatch.delitem(sys.modules, "shop_handlers", raising=False)
     return tmp_path
 
 
