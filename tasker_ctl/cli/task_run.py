@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -22,6 +23,7 @@ from tasker_ctl.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK
 if TYPE_CHECKING:
     from tasker_ctl.engine.events import Event, Observer
     from tasker_ctl.engine.scheduler import RunResult
+    from tasker_ctl.ui.run_lines import RunLog
 
 
 RunFormatOption = Annotated[
@@ -67,7 +69,7 @@ def execute(
     modules = [*(handlers or []), *config.handler_packages]
     live = output_format is OutputFormat.TEXT and not quiet and sys.stdout.isatty()
     log = RunLog(echo=output_format is OutputFormat.TEXT and not quiet and not live)
-    observers: list[Observer] = [log]
+    observers: list[Observer] = [_quiet_on_closed_pipe(log)]
     if live:
         from tasker_ctl.ui.live import LiveRunView
         from tasker_ctl.ui.terminal import make_console
@@ -78,7 +80,7 @@ def execute(
         def print_json(event: Event) -> None:
             print(json.dumps(event_to_json(event)), flush=True)
 
-        observers.append(print_json)
+        observers.append(_quiet_on_closed_pipe(print_json))
     result = run_task(
         resolve_db_path(db, config),
         task,
@@ -87,11 +89,56 @@ def execute(
         options=RunOptions(concurrency=concurrency),
     )
     if output_format is OutputFormat.TEXT:
-        for line in log.summary():
-            print(line)
+        _print_summary(log, resolve_db_path(db, config), result)
     for problem in result.observer_errors:
         print(f"! an observer failed and was detached: {problem}", file=sys.stderr)
     return result
+
+
+def _print_summary(log: RunLog, db_path: Path, result: RunResult) -> None:
+    """The summary, each line within the terminal's width, with the final steps' results."""
+    from tasker_ctl.tasks.reads import final_results
+    from tasker_ctl.ui.terminal import console_width
+
+    results, count = final_results(db_path, result.task_uuid)
+    lines = log.summary(console_width() or 80, results)
+    if count > len(results):
+        lines.append(f"  → … {count - len(results)} more final steps: `tasker-ctl task status`")
+    try:
+        for line in lines:
+            print(line)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_stdout()
+
+
+def _quiet_on_closed_pipe(observer: Observer) -> Observer:
+    """``observer``, ending its output quietly when the reader closed the pipe (``| head``).
+
+    The run goes on and is recorded; only the printing stops.
+    """
+    closed = False
+
+    def observe(event: Event) -> None:
+        nonlocal closed
+        if closed:
+            return
+        try:
+            observer(event)
+        except BrokenPipeError:
+            closed = True
+            _discard_stdout()
+
+    return observe
+
+
+def _discard_stdout() -> None:
+    """Point standard output at the null device, so no later write or flush fails."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.__stdout__.fileno() if sys.__stdout__ else 1)
+    finally:
+        os.close(devnull)
 
 
 def exit_code_for(result: RunResult) -> int:
