@@ -508,7 +508,9 @@ def logs(
             _print_log_groups(found)
         return
     collector.resume()  # following lasts as long as the run
+    last_id = 0
     while True:
+        last_id = max(last_id, found.last_id)
         for line in found.lines:
             if output_format is OutputFormat.JSON:
                 print(json.dumps(line.to_json(), ensure_ascii=False))
@@ -518,9 +520,7 @@ def logs(
         if not found.running:
             return
         time.sleep(LOGS_POLL_SECONDS)
-        found = tasks.task_logs(
-            path, found.task_uuid, step_name, attempt=attempt, after_id=found.last_id
-        )
+        found = tasks.task_logs(path, found.task_uuid, step_name, attempt=attempt, after_id=last_id)
 
 
 def _print_log_groups(found: TaskLogs) -> None:

@@ -343,7 +343,6 @@ class Engine:
                         self._handle(completion, pool)
                 self._expire_timeouts()
         except KeyboardInterrupt:
-            self._announce_stopping()
             self._drain(pool)
             return True
         finally:
@@ -756,6 +755,7 @@ class Engine:
         """After Ctrl-C: let running handlers finish for a while and record what they did."""
         deadline = self.options.clock() + self.options.grace_seconds
         try:
+            self._announce_stopping()
             while self._in_flight:
                 remaining = deadline - self.options.clock()
                 if remaining <= 0:
@@ -775,7 +775,8 @@ class Engine:
                     self._record(completion.step_uuid, completion.outcome)
         except KeyboardInterrupt:
             pass
-        self._abandoned = tuple(self.steps[uuid].record.name for uuid in self._in_flight)
+        finally:
+            self._abandoned = tuple(self.steps[uuid].record.name for uuid in self._in_flight)
 
     def _announce_stopping(self) -> None:
         running = tuple(self.steps[uuid].record.name for uuid in self._in_flight)

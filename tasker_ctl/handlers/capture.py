@@ -74,8 +74,8 @@ class AttemptCapture:
             *lines, rest = (self._partial.get(stream, "") + text).split("\n")
             for line in lines:
                 self._add(stream, line)
-            if len(rest) > self.cap - self._kept:
-                self._add(stream, rest)
+            if self._dropped_chars or len(rest) > self.cap - self._kept:
+                self._drop(rest)  # its line is counted when its newline comes
                 rest = ""
             self._partial[stream] = rest
 
@@ -121,7 +121,7 @@ class AttemptCapture:
 
     def _drop(self, text: str) -> None:
         self._dropped_chars += len(text)
-        self._dropped_lines += text.count("\n") or 1
+        self._dropped_lines += text.count("\n")
 
 
 _current: contextvars.ContextVar[AttemptCapture | None] = contextvars.ContextVar(
