@@ -327,9 +327,21 @@ def _print_step_table(view: TaskView) -> None:
             f"  • {step.name:<{width}}  {step.state:<{state_width}}  "
             f"{step.attempts}/{step.max_attempts}"
         )
+        extra = ""
         if step.error is not None and step.error.get("message"):
-            line += f"  {step.error['message']}"
-        print(line.rstrip())
+            extra = _error_line(step.error)
+        elif step.result is not None and step.state in ("complete", "resolved_manually"):
+            extra = "→ " + json.dumps(step.result, ensure_ascii=False, default=str)
+        print(line + _shortened(f"  {extra}", len(line)) if extra else line.rstrip())
+
+
+def _shortened(text: str, used: int) -> str:
+    """``text`` cut with ``…`` to what is left of the terminal's width after ``used`` columns
+    (at least 20 columns: a narrow terminal wraps instead)."""
+    from tasker_ctl.ui.terminal import console_width
+
+    room = max((console_width() or 80) - used, 20)
+    return text if len(text) <= room else text[: room - 1] + "…"
 
 
 def steps(

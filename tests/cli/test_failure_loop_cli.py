@@ -460,3 +460,17 @@ def test_json_run_into_a_closed_pipe_ends_quietly_and_the_run_is_recorded(projec
     assert piped.stderr == ""
     status = cli(project, "task", "status", task_uuid, "--format", "json")
     assert json.loads(status.stdout)["status"] == "complete"
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_task_status_text_shows_step_results_shortened(project: Path, columns: int) -> None:
+    task_uuid = create(project, "retries")
+    cli(project, "task", "run", task_uuid, "--quiet")
+
+    status = cli(project, "task", "status", task_uuid, "--no-graph", columns=columns)
+
+    steps = status.stdout.split("Steps:\n", 1)[1].splitlines()
+    fetched = '  • fetch_remote  complete  3/3  → {"order_id": "ORD-1234", "lines": [0, 1, 2, '
+    assert steps[0].startswith(fetched) and steps[0].endswith("…") and len(steps[0]) == columns
+    finalize = '  • finalize      complete  1/3  → {"who": "finalize", "order_id": "ORD-777'
+    assert steps[1] == (finalize + "7" * 200)[: columns - 1] + "…"
