@@ -85,6 +85,7 @@ def _task_commands(group: typer.Typer) -> None:
     group.command("steps")(task.steps)
     group.command("step")(task.step)
     group.command("audit")(task.audit)
+    group.command("logs")(task.logs)
     group.command("step-audit", hidden=True)(task.audit)
     group.command("cancel")(task.cancel)
     group.command("reset-step")(task.reset_step)

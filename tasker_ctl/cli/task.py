@@ -35,7 +35,16 @@ from tasker_ctl.cli.options import (
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from tasker_ctl.tasks.views import AuditEntry, CreatedTask, OperatorResult, StepView, TaskView
+    from tasker_ctl.tasks.views import (
+        AttemptView,
+        AuditEntry,
+        CreatedTask,
+        OperatorResult,
+        StepDetail,
+        StepView,
+        TaskLogs,
+        TaskView,
+    )
     from tasker_ctl.template.models import TaskTemplate
 
 
@@ -321,9 +330,21 @@ def _print_step_table(view: TaskView) -> None:
             f"  • {step.name:<{width}}  {step.state:<{state_width}}  "
             f"{step.attempts}/{step.max_attempts}"
         )
+        extra = ""
         if step.error is not None and step.error.get("message"):
-            line += f"  {step.error['message']}"
-        print(line.rstrip())
+            extra = _error_line(step.error)
+        elif step.result is not None and step.state in ("complete", "resolved_manually"):
+            extra = "→ " + json.dumps(step.result, ensure_ascii=False, default=str)
+        print(line + _shortened(f"  {extra}", len(line)) if extra else line.rstrip())
+
+
+def _shortened(text: str, used: int) -> str:
+    """``text`` cut with ``…`` to what is left of the terminal's width after ``used`` columns
+    (at least 20 columns: a narrow terminal wraps instead)."""
+    from tasker_ctl.ui.terminal import console_width
+
+    room = max((console_width() or 80) - used, 20)
+    return text if len(text) <= room else text[: room - 1] + "…"
 
 
 def steps(
@@ -348,20 +369,50 @@ def steps(
         _label("Retry eligible", _yes_no(step.retry_eligible), "    ")
 
 
+AttemptOption = Annotated[
+    int | None,
+    typer.Option("--attempt", "-a", help="Show this attempt's error (default: the last).", min=1),
+]
+FullTracebackOption = Annotated[
+    bool,
+    typer.Option("--full-traceback", help="Show the frames inside tasker-ctl and tasker_core too."),
+]
+
+
 def step(
     task: TaskArgument,
     step_name: StepArgument,
     db: DbOption = None,
     output_format: FormatOption = OutputFormat.TEXT,
+    attempt: AttemptOption = None,
+    full_traceback: FullTracebackOption = False,
 ) -> None:
-    """Show one step: state, readiness, attempts, last failure, result."""
-    from tasker_ctl import tasks
+    """Show one step: state, readiness, attempts, result, and its last error in full.
 
-    view = tasks.task_step(db_path(db), task, step_name)
+    The error shows the exception, where it was raised and its traceback (the handler's frames
+    with their source as it was when it failed); --attempt N shows an earlier attempt's error.
+    """
+    from tasker_ctl import tasks
+    from tasker_ctl.errors import NotFoundError
+
+    detail = tasks.task_step_detail(db_path(db), task, step_name)
+    chosen = detail.failed_attempt(attempt)
+    if attempt is not None and chosen is None:
+        made = sorted({a.attempt for a in detail.attempts})
+        raise NotFoundError(
+            f"step '{detail.step.name}' has no recorded attempt {attempt}"
+            + (f" (attempts recorded: {', '.join(map(str, made))})" if made else ""),
+            hint=f"see them with `tasker-ctl task step {detail.step.step_uuid[:8]}`",
+        )
     if output_format is OutputFormat.JSON:
-        print_json(view.to_json())
+        document = detail.to_json()
+        if attempt is not None and chosen is not None:
+            document["shown_attempt"] = chosen.to_json()
+        print_json(document)
         return
-    _print_step_details(view)
+    _print_step_details(detail.step)
+    if chosen is not None:
+        _print_attempt_error(detail, chosen, full_traceback)
 
 
 def _print_step_details(view: StepView) -> None:
@@ -380,12 +431,131 @@ def _print_step_details(view: StepView) -> None:
     _label("Completed", view.completed_at)
     failure = None
     if view.error is not None:
+        failure = _error_line(view.error)
         kind = view.error.get("error_type")
-        failure = f"{view.error.get('message')}" + (f" ({kind})" if kind else "")
+        failure += f" ({kind})" if kind else ""
     _label("Last failure", failure)
     _label("Next retry", view.next_retry_at)
     if view.result is not None:
         _label("Result", json.dumps(view.result, ensure_ascii=False))
+
+
+def _error_line(error: dict[str, object]) -> str:
+    """``KeyError: 'x'`` for an exception, else the message."""
+    metadata = error.get("metadata")
+    exception_type = metadata.get("exception_type") if isinstance(metadata, dict) else None
+    message = str(error.get("message") or "")
+    return f"{exception_type}: {message}" if exception_type else message
+
+
+def _print_attempt_error(detail: StepDetail, chosen: AttemptView, full: bool) -> None:
+    """The error of one attempt in full: exception, codes, where raised, the traceback."""
+    error = chosen.error or {}
+    if chosen.success:
+        print(f"Attempt {chosen.attempt} succeeded ({chosen.created_at})")
+        return
+    from tasker_ctl.handlers.frames import display_path
+
+    metadata = error.get("metadata")
+    metadata = metadata if isinstance(metadata, dict) else {}
+    print(f"Error of attempt {chosen.attempt}/{detail.step.max_attempts} ({chosen.created_at})")
+    _label("Exception", _error_line(error))
+    _label("Error type", error.get("error_type"))
+    _label("Error code", error.get("error_code"))
+    _label("Retryable", _yes_no(bool(error.get("retryable"))))
+    where = metadata.get("raised_at")
+    if isinstance(where, dict) and where.get("file"):
+        _label("Raised at", f"{display_path(str(where['file']))}:{where.get('line')}")
+    earlier = [a.attempt for a in detail.attempts if not a.success and a is not chosen]
+    if earlier:
+        numbers = ", ".join(map(str, earlier))
+        _label("Other failed attempts", f"{numbers} (--attempt N shows one)")
+    frames = metadata.get("frames")
+    if not isinstance(frames, list) or not frames:
+        return
+    from tasker_ctl.ui.terminal import make_console
+    from tasker_ctl.ui.traceback_view import traceback_renderable
+
+    sys.stdout.flush()
+    out = make_console(no_color=not console.color_enabled(sys.stdout))
+    out.print(
+        traceback_renderable(
+            str(metadata.get("exception_type") or "Error"),
+            str(error.get("message") or ""),
+            frames,
+            full=full,
+            width=out.width,
+        )
+    )
+
+
+LOGS_POLL_SECONDS = 0.25
+
+
+def logs(
+    task: TaskArgument,
+    step_name: Annotated[
+        str | None, typer.Argument(help="Only this step (name or UUID).", show_default=False)
+    ] = None,
+    attempt: Annotated[
+        int | None, typer.Option("--attempt", "-a", help="Only this attempt.", min=1)
+    ] = None,
+    follow: Annotated[
+        bool,
+        typer.Option("--follow", "-F", help="Print new lines until the task comes to rest."),
+    ] = False,
+    db: DbOption = None,
+    output_format: FormatOption = OutputFormat.TEXT,
+) -> None:
+    """Show what a task's handlers printed and logged, under each step and attempt.
+
+    With --follow, lines are printed as they are written (also while another process runs the
+    task), each prefixed with its step, until the task comes to rest.
+    """
+    from tasker_ctl import tasks
+
+    path = db_path(db)
+    found = tasks.task_logs(path, task, step_name, attempt=attempt)
+    if not follow:
+        if output_format is OutputFormat.JSON:
+            print_json([line.to_json() for line in found.lines])
+        else:
+            _print_log_groups(found)
+        return
+    collector.resume()  # following lasts as long as the run
+    last_id = 0
+    while True:
+        last_id = max(last_id, found.last_id)
+        for line in found.lines:
+            if output_format is OutputFormat.JSON:
+                print(json.dumps(line.to_json(), ensure_ascii=False))
+            else:
+                print(f"{line.step_name} | {line.text}")
+        sys.stdout.flush()
+        if not found.running:
+            return
+        time.sleep(LOGS_POLL_SECONDS)
+        found = tasks.task_logs(path, found.task_uuid, step_name, attempt=attempt, after_id=last_id)
+
+
+def _print_log_groups(found: TaskLogs) -> None:
+    """Every line under a ``── step · attempt n ──`` heading, steps in the task's order."""
+    from tasker_ctl.ui.terminal import console_width
+
+    if not found.lines:
+        print(f"No output recorded for task {found.task_uuid} (status: {found.task_status})")
+        return
+    width = console_width() or 80
+    order = {name: index for index, name in enumerate(found.step_order)}
+    groups: dict[tuple[str, int], list[str]] = {}
+    for line in found.lines:
+        groups.setdefault((line.step_name, line.attempt), []).append(line.text)
+    keys = sorted(groups, key=lambda key: (order.get(key[0], len(order)), key[1]))
+    for index, (name, number) in enumerate(keys):
+        heading = f"── {name} · attempt {number} "
+        print(("\n" if index else "") + heading + "─" * max(width - len(heading), 3))
+        for text in groups[(name, number)]:
+            print(text)
 
 
 def audit(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from tasker_ctl.engine.events import Event, Observer
     from tasker_ctl.engine.scheduler import RunResult
     from tasker_ctl.tasks.run import TaskAlreadyBlockedError
+    from tasker_ctl.ui.run_lines import RunLog
 
 
 RunFormatOption = Annotated[
@@ -81,7 +83,7 @@ def execute(
     modules = [*(handlers or []), *config.handler_packages]
     live = output_format is OutputFormat.TEXT and not quiet and sys.stdout.isatty()
     log = RunLog(echo=output_format is OutputFormat.TEXT and not quiet and not live)
-    observers: list[Observer] = [log]
+    observers: list[Observer] = [_quiet_on_closed_pipe(log)]
     if live:
         from tasker_ctl.ui.live import LiveRunView
         from tasker_ctl.ui.terminal import make_console
@@ -92,7 +94,7 @@ def execute(
         def print_json(event: Event) -> None:
             print(json.dumps(event_to_json(event)), flush=True)
 
-        observers.append(print_json)
+        observers.append(_quiet_on_closed_pipe(print_json))
     store = resolve_db_path(db, config)
     try:
         result = run_task(
@@ -107,8 +109,7 @@ def execute(
         _report_already_blocked(blocked, output_format)
         raise typer.Exit(EXIT_FAILURE) from None
     if output_format is OutputFormat.TEXT:
-        for line in log.summary():
-            print(line)
+        _print_summary(log, store, result)
         if result.status == "blocked_by_failures" and not result.interrupted:
             for line in _next_steps(store, result.task_uuid):
                 print(line)
@@ -157,6 +158,52 @@ def _report_already_blocked(blocked: TaskAlreadyBlockedError, output_format: Out
         print(f"  ✗ {step.name}: {why} [attempt {step.attempts}/{step.max_attempts}]")
     for line in next_steps_lines(blocked.task_uuid, [step.name for step in blocked.failed]):
         print(line)
+
+
+def _print_summary(log: RunLog, db_path: Path, result: RunResult) -> None:
+    """The summary, each line within the terminal's width, with the final steps' results."""
+    from tasker_ctl.tasks.reads import final_results
+    from tasker_ctl.ui.terminal import console_width
+
+    results, count = final_results(db_path, result.task_uuid)
+    lines = log.summary(console_width() or 80, results)
+    if count > len(results):
+        lines.append(f"  → … {count - len(results)} more final steps: `tasker-ctl task status`")
+    try:
+        for line in lines:
+            print(line)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_stdout()
+
+
+def _quiet_on_closed_pipe(observer: Observer) -> Observer:
+    """``observer``, ending its output quietly when the reader closed the pipe (``| head``).
+
+    The run goes on and is recorded; only the printing stops.
+    """
+    closed = False
+
+    def observe(event: Event) -> None:
+        nonlocal closed
+        if closed:
+            return
+        try:
+            observer(event)
+        except BrokenPipeError:
+            closed = True
+            _discard_stdout()
+
+    return observe
+
+
+def _discard_stdout() -> None:
+    """Point standard output at the null device, so no later write or flush fails."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.__stdout__.fileno() if sys.__stdout__ else 1)
+    finally:
+        os.close(devnull)
 
 
 def exit_code_for(result: RunResult) -> int:

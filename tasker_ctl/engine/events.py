@@ -8,9 +8,13 @@ never stop or corrupt a workflow.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tasker_ctl.handlers.outcome import StepOutcome
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,27 @@ class ErrorInfo:
     error_type: str | None = None
     error_code: str | None = None
     retryable: bool = False
+    exception_type: str | None = None
+    file: str | None = None
+    line: int | None = None
+
+    @classmethod
+    def from_outcome(cls, outcome: StepOutcome, retryable: bool) -> ErrorInfo:
+        """The error of a failed outcome; an exception adds its type and where it was raised."""
+        metadata = outcome.metadata or {}
+        exception_type = metadata.get("exception_type")
+        where = metadata.get("raised_at")
+        where = where if isinstance(where, dict) else {}
+        line = where.get("line")
+        return cls(
+            outcome.error_message or "",
+            outcome.error_type,
+            outcome.error_code,
+            retryable,
+            exception_type if isinstance(exception_type, str) else None,
+            str(where["file"]) if where.get("file") else None,
+            line if isinstance(line, int) else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -98,9 +123,56 @@ class RunFinished:
     pending: int
     interrupted: bool
     at: str
+    abandoned: tuple[str, ...] = ()
 
 
-Event = RunStarted | StepTransitioned | StepsCreated | TaskTransitioned | RunFinished
+@dataclass(frozen=True)
+class StepOutput:
+    """A line a handler wrote (``stdout``, ``stderr``) or logged (``log``) during an attempt.
+
+    ``text`` has no trailing newline. A ``note`` is tasker-ctl's own line about the output (what
+    the size cap cut).
+    """
+
+    task_uuid: str
+    step_uuid: str
+    step_name: str
+    attempt: int
+    stream: str
+    text: str
+    at: str
+
+
+@dataclass(frozen=True)
+class RunStopping:
+    """Ctrl-C: no new step starts; the running ones get ``grace_seconds`` to finish."""
+
+    task_uuid: str
+    running: tuple[str, ...]
+    grace_seconds: float
+    at: str
+
+
+@dataclass(frozen=True)
+class DebuggerActive:
+    """A handler entered (``active``) or left a debugger that needs the terminal."""
+
+    task_uuid: str
+    step_name: str
+    active: bool
+    at: str
+
+
+Event = (
+    RunStarted
+    | StepTransitioned
+    | StepsCreated
+    | TaskTransitioned
+    | RunFinished
+    | StepOutput
+    | RunStopping
+    | DebuggerActive
+)
 Observer = Callable[[Event], None]
 
 
@@ -111,11 +183,16 @@ def event_to_json(event: Event) -> dict[str, Any]:
 
 
 class EventBus:
-    """Delivers events to observers in order; an observer that raises is dropped, not fatal."""
+    """Delivers events to observers in order; an observer that raises is dropped, not fatal.
+
+    Events may come from several threads (handler output, a debugger in a handler); one lock
+    delivers them one at a time, so observers never see two at once.
+    """
 
     def __init__(self, observers: list[Observer] | None = None) -> None:
         self._observers: list[Observer] = list(observers or [])
         self.failures: list[tuple[Observer, BaseException]] = []
+        self._lock = threading.RLock()
 
     def subscribe(self, observer: Observer) -> None:
         """Add an observer; it sees every later event."""
@@ -123,6 +200,10 @@ class EventBus:
 
     def emit(self, event: Event) -> None:
         """Give ``event`` to every observer still attached."""
+        with self._lock:
+            self._deliver(event)
+
+    def _deliver(self, event: Event) -> None:
         for observer in list(self._observers):
             try:
                 observer(event)

@@ -44,11 +44,13 @@ from tasker_ctl.engine.events import (
     EventBus,
     RunFinished,
     RunStarted,
+    RunStopping,
     StepsCreated,
     StepSnapshot,
     StepTransitioned,
     TaskTransitioned,
 )
+from tasker_ctl.engine.output import OutputRecorder
 from tasker_ctl.engine.workers import Completion, WorkerPool
 from tasker_ctl.handlers.invoke import ResolvedHandler, UnresolvedHandler
 from tasker_ctl.handlers.outcome import StepOutcome
@@ -146,6 +148,8 @@ class RunResult:
     duration_ms: int
     interrupted: bool = False
     observer_errors: tuple[str, ...] = ()
+    abandoned: tuple[str, ...] = ()
+    """Steps still running when an interrupted run stopped waiting (they run again next time)."""
 
     @property
     def succeeded(self) -> bool:
@@ -245,6 +249,8 @@ class Engine:
         self._batch_running: Counter[str] = Counter()
         self._held: dict[str, deque[str]] = {}
         self._stopped_batches: set[str] = set()
+        self._abandoned: tuple[str, ...] = ()
+        self._output: OutputRecorder | None = None
 
     # --- the run -------------------------------------------------------------------------------
 
@@ -302,6 +308,17 @@ class Engine:
         self._in_flight: dict[str, int] = {}
         self._apply_pending_outcomes()
         self._build_readiness()
+        from tasker_ctl.handlers.capture import routing
+
+        self._output = OutputRecorder(self.repository, self._task.uuid, self.bus.emit, _now_text)
+        with routing():
+            self._output.start()
+            try:
+                return self._loop()
+            finally:
+                self._output.stop()
+
+    def _loop(self) -> bool:
         pool = WorkerPool(max(1, self.options.concurrency))
         try:
             while True:
@@ -320,6 +337,7 @@ class Engine:
                     continue
                 while not pool.completions.empty():
                     completions.append(pool.completions.get_nowait())
+                self._flush_output()
                 with self._one_transaction():
                     for completion in completions:
                         self._handle(completion, pool)
@@ -596,7 +614,13 @@ class Engine:
         invoker = step.invoker
         assert invoker is not None
         token = step.token
-        self._after(lambda: pool.submit(step_uuid, token, lambda: invoker.invoke(payload)))
+
+        def job() -> StepOutcome:
+            return invoker.invoke(payload)
+
+        if self._output is not None:
+            job = self._output.job(step_uuid, step.record.name, step.attempts, job)
+        self._after(lambda: pool.submit(step_uuid, token, job))
 
     def _payload(self, step: _Step) -> dict[str, Any]:
         task = self._task
@@ -657,12 +681,7 @@ class Engine:
             error_type=outcome.error_type,
             metadata=outcome.metadata,
         )
-        error = ErrorInfo(
-            outcome.error_message or "",
-            outcome.error_type,
-            outcome.error_code,
-            not decision.permanent,
-        )
+        error = ErrorInfo.from_outcome(outcome, not decision.permanent)
         attempt = AttemptOutcome(
             success=False,
             result=outcome.result,
@@ -736,6 +755,7 @@ class Engine:
         """After Ctrl-C: let running handlers finish for a while and record what they did."""
         deadline = self.options.clock() + self.options.grace_seconds
         try:
+            self._announce_stopping()
             while self._in_flight:
                 remaining = deadline - self.options.clock()
                 if remaining <= 0:
@@ -747,6 +767,7 @@ class Engine:
                 if self._in_flight.get(completion.step_uuid) != completion.token:
                     continue
                 self._end_flight(completion.step_uuid)
+                self._flush_output()
                 if completion.outcome.is_checkpoint_yield:
                     # Keep the progress; the step stays in_progress and resumes from it.
                     self._save_checkpoint(self.steps[completion.step_uuid], completion.outcome)
@@ -754,6 +775,17 @@ class Engine:
                     self._record(completion.step_uuid, completion.outcome)
         except KeyboardInterrupt:
             pass
+        finally:
+            self._abandoned = tuple(self.steps[uuid].record.name for uuid in self._in_flight)
+
+    def _announce_stopping(self) -> None:
+        running = tuple(self.steps[uuid].record.name for uuid in self._in_flight)
+        self._emit(RunStopping(self._task.uuid, running, self.options.grace_seconds, _now_text()))
+
+    def _flush_output(self) -> None:
+        """Store and show what handlers printed before recording how their attempts ended."""
+        if self._output is not None:
+            self._output.flush()
 
     def _transition(
         self,
@@ -861,6 +893,7 @@ class Engine:
             duration_ms=duration_ms,
             interrupted=interrupted,
             observer_errors=tuple(f"{type(e).__name__}: {e}" for _, e in self.bus.failures),
+            abandoned=self._abandoned,
         )
         self._emit(
             RunFinished(
@@ -872,6 +905,7 @@ class Engine:
                 result.pending,
                 interrupted,
                 _now_text(),
+                self._abandoned,
             )
         )
         return result

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from tasker_ctl.handlers.frames import traceback_metadata
 from tasker_ctl.handlers.normalise import outcome_from_exception, outcome_from_return
 from tasker_ctl.handlers.outcome import (
     HANDLER_ERROR,
@@ -72,7 +73,12 @@ class ResolvedHandler:
                     f"cannot create handler {self.description}: {type(exc).__name__}: {exc}",
                     HANDLER_ERROR,
                     retryable=False,
-                    metadata=json_safe_metadata(classify_exception(exc, trace_all=True).metadata),
+                    metadata=json_safe_metadata(
+                        {
+                            **classify_exception(exc, trace_all=True).metadata,
+                            **traceback_metadata(exc),
+                        }
+                    ),
                 )
             entry: Callable[[Any], Any] = getattr(handler, self.method or "call")
         else:

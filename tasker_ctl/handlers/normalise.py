@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tasker_ctl.handlers.frames import traceback_metadata
 from tasker_ctl.handlers.outcome import (
     HANDLER_ERROR,
     StepOutcome,
@@ -61,12 +62,15 @@ def outcome_from_return(value: Any) -> StepOutcome:
 
 
 def outcome_from_exception(exc: BaseException) -> StepOutcome:
-    """Classify an exception escaping a handler; ``PermanentError`` is never retried (§5.9)."""
+    """Classify an exception escaping a handler; ``PermanentError`` is never retried (§5.9).
+
+    The metadata carries the exception's type, its frames as data and the traceback text.
+    """
     failure = classify_exception(exc, trace_all=True)
     return StepOutcome.failed(
         failure.message,
         failure.error_type,
         retryable=failure.retryable,
         error_code=failure.error_code,
-        metadata=json_safe_metadata(failure.metadata),
+        metadata=json_safe_metadata({**failure.metadata, **traceback_metadata(exc)}),
     )

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 MIGRATION_SET = "tasker_ctl"
 MIGRATIONS_TABLE = "_sqlite_migrations"
 
-MIGRATION_NAMES: tuple[str, ...] = ("0001_initial_schema",)
+MIGRATION_NAMES: tuple[str, ...] = ("0001_initial_schema", "0002_step_output")
 """Every migration this version knows, in order; must match :func:`_build`."""
 
 
@@ -272,5 +272,25 @@ def _build() -> Migrations:
             not_null=["task_uuid", "step_uuid", "attempt", "success", "created_at"],
         )
         db["step_results"].create_index(["task_uuid", "id"])
+
+    @migrations(name="0002_step_output")
+    def step_output(db: Any) -> None:
+        # What handlers printed or logged, one row per line, written while the run goes on so
+        # that `task logs --follow` in another process sees it.
+        db["step_output"].create(
+            {
+                "id": int,
+                "task_uuid": str,
+                "step_uuid": str,
+                "attempt": int,
+                "stream": str,
+                "text": str,
+                "created_at": str,
+            },
+            pk="id",
+            foreign_keys=[("task_uuid", "tasks", "uuid"), ("step_uuid", "steps", "uuid")],
+            not_null=["task_uuid", "step_uuid", "attempt", "stream", "text", "created_at"],
+        )
+        db["step_output"].create_index(["task_uuid", "id"])
 
     return migrations

@@ -142,6 +142,30 @@ class AttemptRecord:
     created_at: str
 
 
+@dataclass(frozen=True, slots=True)
+class OutputRecord:
+    """One line a step attempt printed or logged (``stream``: stdout, stderr, log, note)."""
+
+    id: int
+    task_uuid: str
+    step_uuid: str
+    attempt: int
+    stream: str
+    text: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class NewOutput:
+    """A captured line to store."""
+
+    step_uuid: str
+    attempt: int
+    stream: str
+    text: str
+    created_at: str
+
+
 # --- values written ---------------------------------------------------------------------------
 
 

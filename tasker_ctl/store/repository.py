@@ -39,8 +39,10 @@ from tasker_ctl.store.records import (
     AttemptRecord,
     EdgeRecord,
     JsonObject,
+    NewOutput,
     NewStep,
     NewTask,
+    OutputRecord,
     StepChange,
     StepRecord,
     TaskChange,
@@ -778,6 +780,52 @@ class Repository:
             for row in rows
         ]
 
+    def append_output(self, task_uuid: str, lines: Sequence[NewOutput]) -> None:
+        """Store captured output lines of a task's steps (joins an open transaction)."""
+        if not lines:
+            return
+        with self.write() as conn:
+            conn.executemany(
+                "INSERT INTO step_output (task_uuid, step_uuid, attempt, stream, text, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        task_uuid,
+                        line.step_uuid,
+                        line.attempt,
+                        line.stream,
+                        line.text,
+                        line.created_at,
+                    )
+                    for line in lines
+                ],
+            )
+
+    def load_output(
+        self,
+        task_uuid: str,
+        *,
+        step_uuid: str | None = None,
+        attempt: int | None = None,
+        after_id: int = 0,
+    ) -> list[OutputRecord]:
+        """Captured output of a task (or one step, one attempt), in the order it was written."""
+        clauses = ["task_uuid = ?", "id > ?"]
+        params: list[Any] = [task_uuid, after_id]
+        if step_uuid is not None:
+            clauses.append("step_uuid = ?")
+            params.append(step_uuid)
+        if attempt is not None:
+            clauses.append("attempt = ?")
+            params.append(attempt)
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT id, task_uuid, step_uuid, attempt, stream, text, created_at "
+                f"FROM step_output WHERE {' AND '.join(clauses)} ORDER BY id",
+                params,
+            ).fetchall()
+        return [OutputRecord(*row) for row in rows]
+
     def table_counts(self) -> dict[str, int]:
         """Rows per table (for diagnostics and tests)."""
         tables = (
@@ -788,6 +836,7 @@ class Repository:
             "task_transitions",
             "step_transitions",
             "step_results",
+            "step_output",
         )
         with self._reading() as conn:
             return {

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from tasker_ctl.errors import NotFoundError, UsageError, did_you_mean
 from tasker_ctl.states import (
@@ -19,7 +20,17 @@ from tasker_ctl.states import (
 from tasker_ctl.store import Repository, open_for_reading
 from tasker_ctl.store.connection import parse_timestamp
 from tasker_ctl.store.records import JsonObject, StepRecord, TaskGraph, TransitionRecord
-from tasker_ctl.tasks.views import AuditEntry, StepView, TaskList, TaskListItem, TaskView
+from tasker_ctl.tasks.views import (
+    AttemptView,
+    AuditEntry,
+    OutputLineView,
+    StepDetail,
+    StepView,
+    TaskList,
+    TaskListItem,
+    TaskLogs,
+    TaskView,
+)
 
 
 def no_store(db_path: Path, task_reference: str) -> NotFoundError:
@@ -201,6 +212,74 @@ def task_step(db_path: Path, task_reference: str, step_reference: str) -> StepVi
     return view.steps[step_index(view, step_reference)]
 
 
+def task_step_detail(db_path: Path, task_reference: str, step_reference: str) -> StepDetail:
+    """One step with every attempt it made (``task step``)."""
+    with _reader(db_path, task_reference) as (repository, task_uuid):
+        view = build_task_view(repository.load_graph(task_uuid))
+        step = view.steps[step_index(view, step_reference)]
+        records = repository.load_attempts(step.step_uuid)
+    attempts = tuple(
+        AttemptView(record.attempt, record.success, record.error, record.created_at)
+        for record in records
+    )
+    return StepDetail(step, attempts)
+
+
+_RESTING_TASK_STATES = frozenset(
+    {
+        TaskState.COMPLETE,
+        TaskState.ERROR,
+        TaskState.CANCELLED,
+        TaskState.RESOLVED_MANUALLY,
+        TaskState.BLOCKED_BY_FAILURES,
+    }
+)
+
+
+def task_logs(
+    db_path: Path,
+    task_reference: str,
+    step_reference: str | None = None,
+    *,
+    attempt: int | None = None,
+    after_id: int = 0,
+) -> TaskLogs:
+    """What a task's steps (or one step, one attempt) printed and logged, oldest first.
+
+    ``after_id`` reads only lines stored since an earlier call (``--follow``); ``running`` says
+    whether more may come (the task has not come to rest).
+    """
+    with _reader(db_path, task_reference) as (repository, task_uuid):
+        graph = repository.load_graph(task_uuid)
+        names = {step.uuid: step.name for step in graph.steps}
+        step_uuid = None
+        if step_reference is not None:
+            view = build_task_view(graph)
+            step_uuid = view.steps[step_index(view, step_reference)].step_uuid
+        records = repository.load_output(
+            task_uuid, step_uuid=step_uuid, attempt=attempt, after_id=after_id
+        )
+    lines = tuple(
+        OutputLineView(
+            record.id,
+            names.get(record.step_uuid, record.step_uuid),
+            record.step_uuid,
+            record.attempt,
+            record.stream,
+            record.text,
+            record.created_at,
+        )
+        for record in records
+    )
+    return TaskLogs(
+        task_uuid=task_uuid,
+        task_status=graph.task.state,
+        lines=lines,
+        step_order=tuple(step.name for step in graph.steps),
+        running=graph.task.state not in _RESTING_TASK_STATES,
+    )
+
+
 def step_index(view: TaskView, step_reference: str) -> int:
     for index, step in enumerate(view.steps):
         if step.name == step_reference or step.step_uuid == step_reference.lower():
@@ -216,6 +295,27 @@ def step_index(view: TaskView, step_reference: str) -> int:
         f"task {view.task_uuid} has no step '{step_reference}'{suggestion}",
         hint=f"list its steps with `tasker-ctl task steps {view.task_uuid}`",
     )
+
+
+FINAL_RESULTS_SHOWN = 3
+
+
+def final_results(db_path: Path, task_reference: str) -> tuple[list[tuple[str, Any]], int]:
+    """The results of the task's final steps (no step depends on them) that finished.
+
+    At most :data:`FINAL_RESULTS_SHOWN` ``(step name, result)`` pairs, and how many there are.
+    """
+    with _reader(db_path, task_reference) as (repository, task_uuid):
+        graph = repository.load_graph(task_uuid)
+    has_children = {edge.from_step_uuid for edge in graph.edges}
+    finals = [
+        (step.name, step.result)
+        for step in graph.steps
+        if step.uuid not in has_children
+        and step.state in SATISFYING_STEP_STATES
+        and step.result is not None
+    ]
+    return finals[:FINAL_RESULTS_SHOWN], len(finals)
 
 
 def task_audit(

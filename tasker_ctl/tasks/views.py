@@ -258,12 +258,111 @@ class OperatorResult:
         }
 
 
+@dataclass(frozen=True)
+class AttemptView:
+    """One recorded attempt of a step: whether it succeeded, and its error in full."""
+
+    attempt: int
+    success: bool
+    error: JsonObject | None
+    created_at: str
+
+    def to_json(self) -> JsonObject:
+        """``{"attempt", "success", "created_at", "error": {…, "frames", "traceback"}}``."""
+        return {
+            "attempt": self.attempt,
+            "success": self.success,
+            "created_at": self.created_at,
+            "error": full_error_json(self.error),
+        }
+
+
+@dataclass(frozen=True)
+class StepDetail:
+    """``task step``: the step, and every attempt it made with its error."""
+
+    step: StepView
+    attempts: tuple[AttemptView, ...]
+
+    def failed_attempt(self, number: int | None = None) -> AttemptView | None:
+        """The attempt ``number`` (None: the last attempt that failed)."""
+        if number is not None:
+            return next((a for a in reversed(self.attempts) if a.attempt == number), None)
+        return next((a for a in reversed(self.attempts) if not a.success), None)
+
+    def to_json(self) -> JsonObject:
+        """The step as ``task status`` shows it, its last error in full, and every attempt."""
+        return {
+            **self.step.to_json(),
+            "error": full_error_json(self.step.error),
+            "attempt_history": [attempt.to_json() for attempt in self.attempts],
+        }
+
+
+@dataclass(frozen=True)
+class OutputLineView:
+    """One line a step printed or logged (``stream``: stdout, stderr, log or note)."""
+
+    id: int
+    step_name: str
+    step_uuid: str
+    attempt: int
+    stream: str
+    text: str
+    created_at: str
+
+    def to_json(self) -> JsonObject:
+        """One item of ``task logs --format json``."""
+        return {
+            "step_name": self.step_name,
+            "step_uuid": self.step_uuid,
+            "attempt": self.attempt,
+            "stream": self.stream,
+            "text": self.text,
+            "created_at": self.created_at,
+        }
+
+
+@dataclass(frozen=True)
+class TaskLogs:
+    """``task logs``: captured lines in the order written, and whether the task still runs."""
+
+    task_uuid: str
+    task_status: str
+    lines: tuple[OutputLineView, ...]
+    step_order: tuple[str, ...]
+    running: bool
+
+    @property
+    def last_id(self) -> int:
+        """The id to read on from (``--follow``)."""
+        return self.lines[-1].id if self.lines else 0
+
+
 def _error_json(error: JsonObject | None) -> JsonObject | None:
     if error is None:
         return None
+    metadata = error.get("metadata")
+    exception_type = metadata.get("exception_type") if isinstance(metadata, dict) else None
     return {
         "message": error.get("message"),
         "error_type": error.get("error_type"),
         "error_code": error.get("error_code"),
         "retryable": error.get("retryable"),
+        "exception_type": exception_type,
+    }
+
+
+def full_error_json(error: JsonObject | None) -> JsonObject | None:
+    """An error with where it was raised, its frames (as data) and its traceback text."""
+    short = _error_json(error)
+    if short is None or error is None:
+        return short
+    metadata = error.get("metadata")
+    metadata = metadata if isinstance(metadata, dict) else {}
+    return {
+        **short,
+        "raised_at": metadata.get("raised_at"),
+        "frames": metadata.get("frames") or [],
+        "traceback": metadata.get("traceback"),
     }

@@ -75,7 +75,8 @@ def test_piped_text_has_no_escapes_and_one_line_per_transition(tmp_path: Path) -
     assert len(step_lines) == sum(1 for r in moved if r.step_uuid)
     assert len(task_lines) == sum(1 for r in moved if r.step_uuid is None)
     assert any("right: in_progress -> enqueued_as_error_for_orchestration" in x for x in lines)
-    assert "4/4 steps" in lines[-1]
+    summary = lines[lines.index(next(x for x in lines if x.startswith("✓ Task"))) :]
+    assert "4/4 steps" in summary[0]
 
 
 def _wait_for_line(path: Path, line_start: str, timeout: float = 30.0) -> None:

@@ -288,6 +288,7 @@ def test_status_derives_progress_readiness_and_health(create: Create, db: Path) 
         "error_type": "permanent",
         "error_code": None,
         "retryable": False,
+        "exception_type": None,
     }
 
 

@@ -39,6 +39,9 @@ def test_event_to_json_names_the_type_in_snake_case_and_nests_the_error() -> Non
         "error_type": "retryable_error",
         "error_code": "GATEWAY_ERROR",
         "retryable": True,
+        "exception_type": None,
+        "file": None,
+        "line": None,
     }
     assert data["delay_ms"] == 100
     assert json.loads(json.dumps(data)) == data

@@ -50,15 +50,18 @@ def moved(name: str, to: str, attempt: int, **extra: object) -> StepTransitioned
     )
 
 
-def render(view: LiveRunView) -> str:
-    console = Console(file=io.StringIO(), width=100, color_system=None, record=True)
-    console.print(view.render())
-    return console.export_text()
+def render(view: LiveRunView) -> list[str]:
+    view.console.print(view.render())
+    return [line.rstrip() for line in view.console.export_text().splitlines()]
+
+
+def fixed_console(width: int, height: int) -> Console:
+    return Console(file=io.StringIO(), width=width, height=height, color_system=None, record=True)
 
 
 def test_live_rows_show_state_attempt_time_countdown_and_error() -> None:
     clock = FakeClock()
-    view = LiveRunView(Console(file=io.StringIO()), clock=clock)
+    view = LiveRunView(fixed_console(100, 24), clock=clock)
     view._apply(started())
     view._apply(moved("fetch", "in_progress", 1))
     clock.now += 1.25
@@ -70,13 +73,65 @@ def test_live_rows_show_state_attempt_time_countdown_and_error() -> None:
     clock.now += 1.0
 
     # Without colour, the bar's unfilled part is blank: 10 of 30 cells for 1 of 3 steps.
-    assert [line.rstrip() for line in render(view).splitlines()] == [
+    assert render(view) == [
         "ns/demo v1.0.0 ━━━━━━━━━━                     1/3 steps  2.8s",
         "✓ fetch 1.2s",
-        "  step     state         attempt    time    next retry    last error",
-        "  parse    ↻ retrying    1/4        1.5s    in 2.0s       upstream timed out (retryable_error,",
-        "                                                          E_UP)",
-        "  merge    ○ pending",
+        "step   state       attempt  time  retry    last error",
+        "parse  ↻ retrying  1/4      1.5s  in 2.0s  upstream timed out (retryable_error, E_UP)",
+        "merge  ○ pending",
+    ]
+
+
+def many_steps(console: Console) -> LiveRunView:
+    """150 steps: 60 done, 10 running, one waiting to retry after a long error, the rest pending."""
+    clock = FakeClock()
+    view = LiveRunView(console, clock=clock)
+    steps = tuple(StepSnapshot(f"step_{i:03d}", "pending", 0, 3) for i in range(150))
+    view._apply(RunStarted("t-1", "order_processing", "ecommerce", "1.0.0", 150, 0, AT, steps))
+    for i in range(60):
+        view._apply(moved(f"step_{i:03d}", "in_progress", 1))
+        clock.now += 0.1
+        view._apply(moved(f"step_{i:03d}", "complete", 1))
+    for i in range(60, 70):
+        view._apply(moved(f"step_{i:03d}", "in_progress", 1))
+    error = ErrorInfo(
+        "the remote service answered 503 " * 4, "handler_error", None, True, "IOError"
+    )
+    view._apply(moved("step_070", "waiting_for_retry", 1, error=error, delay_ms=3000))
+    return view
+
+
+def test_live_view_of_150_steps_fits_80_by_24() -> None:
+    lines = render(many_steps(fixed_console(80, 24)))
+
+    assert len(lines) <= 23 and max(map(len, lines)) <= 80
+    assert lines[:4] == [
+        "ecommerce/order_processing v1.0.0 ━━━━━━━━━━╸                 60/150 steps  6.0s",
+        "✓ 60 done: step_000 0.1s · step_001 0.1s · step_002 0.1s · step_003 0.1s · step…",
+        "step      state       attempt  time  retry    last error",
+        "step_060  ● running   1/3      0.0s",
+    ]
+    assert lines[13] == (
+        "step_070  ↻ retrying  1/3      6.0s  in 3.0s  IOError: the remote service answe…"
+    )
+    assert lines[-1] == "… 71 more steps (71 pending)"
+
+
+def test_live_view_of_150_steps_fits_120_by_12() -> None:
+    lines = render(many_steps(fixed_console(120, 12)))
+
+    assert len(lines) <= 11 and max(map(len, lines)) <= 120
+    assert lines[2:] == [
+        "step      state       attempt  time  retry    last error",
+        "step_060  ● running   1/3      0.0s",
+        "step_061  ● running   1/3      0.0s",
+        "step_062  ● running   1/3      0.0s",
+        "step_063  ● running   1/3      0.0s",
+        "step_064  ● running   1/3      0.0s",
+        "step_065  ● running   1/3      0.0s",
+        "step_070  ↻ retrying  1/3      6.0s  in 3.0s  "
+        "IOError: the remote service answered 503 the remote service answered 503 …",
+        "… 83 more steps (4 running, 79 pending)",
     ]
 
 
