@@ -69,6 +69,26 @@ def test_a_transient_failure_mid_batch_does_not_leak_into_the_retry(
     assert worker.checkpoint["accumulated_results"]["running_total"] == sum(range(1, 76))
 
 
+@pytest.mark.parametrize("name", ["checkpoint_family", "checkpoint_family_dsl"])
+def test_no_items_means_no_batches_and_the_aggregate_still_runs(tmp_path: Path, name: str) -> None:
+    steps = _run_family(tmp_path, name, total_items=0, items_per_checkpoint=10)
+
+    assert steps["aggregate_results"].result["total_processed"] == 0
+    assert "checkpoint_yield_batch_000" in steps
+
+
+def test_a_permanent_failure_mid_batch_fails_the_worker_once(tmp_path: Path) -> None:
+    db = tmp_path / "tasker.db"
+    task_input = {"total_items": 100, "fail_after_items": 30, "permanent_failure": True}
+    task_uuid = create(db, FAMILY_TEMPLATES, "checkpoint_family", task_input, "checkpoint_family")
+
+    result = run_task(db, task_uuid, handler_modules=("checkpoint_family",))
+
+    assert result.status == "blocked_by_failures"
+    worker = stored_steps(db, task_uuid)[WORKER]
+    assert (worker.state, worker.attempts) == ("error", 1)
+
+
 def test_a_step_cannot_change_what_other_steps_or_its_retries_see(tmp_path: Path) -> None:
     nested = {"tags": ["original"]}
     steps = [
