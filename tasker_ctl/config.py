@@ -19,6 +19,9 @@ from tasker_ctl.errors import UsageError, did_you_mean
 
 CONFIG_FILENAME = ".tasker-ctl.toml"
 DB_ENV = "TASKER_CTL_DB"
+MAX_INPUT_ENV = "TASKER_CTL_MAX_INPUT_MIB"
+DEFAULT_MAX_INPUT_MIB = 8
+MEBIBYTE = 1024 * 1024
 TEMPLATE_PATH_ENV = "TASKER_TEMPLATE_PATH"
 DEFAULT_DB = Path(".tasker") / "tasker.db"
 DEFAULT_TEMPLATE_DIRS = (Path("templates"), Path("config") / "tasker" / "templates")
@@ -27,7 +30,10 @@ _PATH_LIST_KEYS = ("template-paths", "plugin-paths")
 _STRING_LIST_KEYS = ("handler-packages",)
 _PATH_KEYS = ("db", "default-output-dir")
 _STRING_KEYS = ("default-language", "environment")
-KNOWN_KEYS = frozenset(_PATH_LIST_KEYS + _STRING_LIST_KEYS + _PATH_KEYS + _STRING_KEYS)
+_COUNT_KEYS = ("max-input-mib",)
+KNOWN_KEYS = frozenset(
+    _PATH_LIST_KEYS + _STRING_LIST_KEYS + _PATH_KEYS + _STRING_KEYS + _COUNT_KEYS
+)
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,7 @@ class ProjectConfig:
     default_language: str | None = None
     default_output_dir: Path | None = None
     environment: str | None = None
+    max_input_mib: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -88,6 +95,7 @@ def load_project_config(start: Path | None = None) -> ProjectConfig:
         default_language=values.get("default-language"),
         default_output_dir=values.get("default-output-dir"),
         environment=values.get("environment"),
+        max_input_mib=values.get("max-input-mib"),
     )
 
 
@@ -95,6 +103,10 @@ def _coerce(path: Path, key: str, value: Any, base: Path) -> Any:
     def wrong(expected: str) -> UsageError:
         return UsageError(f"{path}: '{key}' must be {expected}, not {type(value).__name__}")
 
+    if key in _COUNT_KEYS:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise wrong("a whole number of at least 1")
+        return value
     if key in _PATH_LIST_KEYS or key in _STRING_LIST_KEYS:
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise wrong("a list of strings")
@@ -121,6 +133,19 @@ def resolve_db_path(flag: Path | None, config: ProjectConfig) -> Path:
     if config.db is not None:
         return config.db
     return DEFAULT_DB
+
+
+def max_input_bytes(config: ProjectConfig) -> int:
+    """The size limit of JSON input: ``$TASKER_CTL_MAX_INPUT_MIB``, else ``max-input-mib``."""
+    raw = os.environ.get(MAX_INPUT_ENV, "").strip()
+    if raw:
+        if not raw.isdigit() or int(raw) < 1:
+            raise UsageError(
+                f"{MAX_INPUT_ENV}={raw!r} is not a whole number of MiB",
+                hint=f"e.g. {MAX_INPUT_ENV}=64, or unset it for the default",
+            )
+        return int(raw) * MEBIBYTE
+    return (config.max_input_mib or DEFAULT_MAX_INPUT_MIB) * MEBIBYTE
 
 
 def template_search_path(flags: Sequence[Path], config: ProjectConfig) -> list[Path]:

@@ -9,7 +9,6 @@ name them.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 EXIT_OK = 0
@@ -74,6 +73,8 @@ class StoreUnusableError(TaskerCtlError):
 
 def closest(word: str, candidates: Iterable[str], *, cutoff: float = 0.6) -> str | None:
     """Return the candidate most similar to ``word``, or None when nothing is close enough."""
+    import difflib  # only when there is a name to correct: start-up stays light
+
     matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=cutoff)
     return matches[0] if matches else None
 

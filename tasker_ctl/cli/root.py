@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from tasker_ctl import __version__
-from tasker_ctl.cli import collector, console
+from tasker_ctl.cli import collector, console, start_up_finished
 from tasker_ctl.errors import EXIT_INTERRUPTED, TaskerCtlError
 
 
@@ -19,6 +19,7 @@ class _ErrorBoundary(TyperGroup):
     """Turns a ``TaskerCtlError`` raised below into ``error:``/``hint:`` lines and its exit code."""
 
     def invoke(self, ctx: Any) -> Any:
+        start_up_finished()
         try:
             return super().invoke(ctx)
         except TaskerCtlError as exc:

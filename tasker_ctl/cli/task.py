@@ -121,16 +121,17 @@ def create(
 
     With --run, run it at once; the exit code is then the run's (0 complete, 1 failed).
     """
-    from tasker_ctl.config import load_project_config, template_search_path
+    from tasker_ctl.config import load_project_config, max_input_bytes, template_search_path
     from tasker_ctl.tasks.create import CreateRequest, create_task
     from tasker_ctl.tasks.inputs import read_json_argument
 
     config = load_project_config()
+    task_input = read_json_argument(input_json, option="--input", max_bytes=max_input_bytes(config))
     request = CreateRequest(
         namespace=namespace,
         name=name,
         version=version,
-        input=read_json_argument(input_json, option="--input"),
+        input=task_input,
         search_path=template_search_path(templates or [], config),
         db_path=db_path(db),
         initiator=initiator,
@@ -684,13 +685,15 @@ def complete_step(
 ) -> None:
     """Complete a step by hand with the result its dependents will see."""
     from tasker_ctl import tasks
+    from tasker_ctl.config import load_project_config, max_input_bytes
     from tasker_ctl.errors import InvalidDataError
     from tasker_ctl.tasks.inputs import read_json_argument
 
-    result_value = read_json_argument(result_json, option="--result")
+    limit = max_input_bytes(load_project_config())
+    result_value = read_json_argument(result_json, option="--result", max_bytes=limit)
     metadata = None
     if metadata_json is not None:
-        metadata = read_json_argument(metadata_json, option="--metadata")
+        metadata = read_json_argument(metadata_json, option="--metadata", max_bytes=limit)
         if not isinstance(metadata, dict):
             raise InvalidDataError("--metadata must be a JSON object")
     outcome = tasks.complete_step(

@@ -50,6 +50,7 @@ from tasker_ctl.engine.events import (
     StepTransitioned,
     TaskTransitioned,
 )
+from tasker_ctl.engine.isolation import FrozenJson, fresh_copy
 from tasker_ctl.engine.output import OutputRecorder
 from tasker_ctl.engine.workers import Completion, WorkerPool
 from tasker_ctl.handlers.invoke import ResolvedHandler, UnresolvedHandler
@@ -174,6 +175,7 @@ class _Step:
     attempts: int
     checkpoint: dict[str, Any] | None
     result: Any = None
+    frozen_result: FrozenJson | None = None  # what handlers are handed: see engine.isolation
     token: int = 0
     yields: int = 0
     invoker: ResolvedHandler | UnresolvedHandler | None = None
@@ -210,7 +212,10 @@ class _AncestorResults(Mapping[str, tuple[str, Any]]):
 
     def __getitem__(self, name: str) -> tuple[str, Any]:
         step_uuid = self._ancestors()[name]
-        return step_uuid, self._engine.steps[step_uuid].result
+        step = self._engine.steps[step_uuid]
+        if step.frozen_result is None:
+            step.frozen_result = FrozenJson(step.result)
+        return step_uuid, step.frozen_result.thaw()
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._ancestors())
@@ -260,6 +265,8 @@ class Engine:
         graph = self.repository.load_graph(task_uuid)
         self._task: TaskRecord = graph.task
         self._task_state = str(graph.task.state)
+        task_input = graph.task.input
+        self._frozen_input = FrozenJson(task_input if isinstance(task_input, dict) else {})
         self.steps = {record.uuid: self._runtime(record) for record in graph.steps}
         self.parents = graph.parents()
         self._uuids = {record.name: record.uuid for record in graph.steps}
@@ -319,7 +326,7 @@ class Engine:
                 self._output.stop()
 
     def _loop(self) -> bool:
-        pool = WorkerPool(max(1, self.options.concurrency))
+        pool = WorkerPool(max(1, self.options.concurrency), self.options.clock)
         try:
             while True:
                 self._release_due_retries()
@@ -333,7 +340,7 @@ class Engine:
                 try:
                     completions = [pool.completions.get(timeout=self._next_wake())]
                 except queue.Empty:
-                    self._expire_timeouts()
+                    self._expire_timeouts(pool)
                     continue
                 while not pool.completions.empty():
                     completions.append(pool.completions.get_nowait())
@@ -341,7 +348,7 @@ class Engine:
                 with self._one_transaction():
                     for completion in completions:
                         self._handle(completion, pool)
-                self._expire_timeouts()
+                self._expire_timeouts(pool)
         except KeyboardInterrupt:
             self._drain(pool)
             return True
@@ -630,16 +637,16 @@ class Engine:
             task_name=task.name,
             task_version=task.version,
             namespace=task.namespace,
-            context=task.input if isinstance(task.input, dict) else {},
+            context=self._frozen_input.thaw(),
             step_uuid=step.record.uuid,
             step_name=step.record.name,
             template_step_name=step.record.template_step_name,
             attempts=step.attempts - 1,
             max_attempts=step.record.max_attempts,
-            inputs=step.record.inputs,
-            checkpoint=step.checkpoint,
+            inputs=fresh_copy(step.record.inputs),
+            checkpoint=fresh_copy(step.checkpoint),
             dependency_results=_AncestorResults(step.record.uuid, self),
-            handler=_handler_definition(step.record.handler),
+            handler=_handler_definition(fresh_copy(step.record.handler)),
         )
 
     def _continue_from_checkpoint(
@@ -727,6 +734,7 @@ class Engine:
             success=True, result=outcome.result, metadata=outcome.metadata or None
         )
         step.result = outcome.result
+        step.frozen_result = FrozenJson(outcome.result)
         metadata = None
         if failure_reason is not None:
             metadata = {"failure_strategy": CONTINUE_ON_FAILURE, "reason": failure_reason}
@@ -741,14 +749,25 @@ class Engine:
         if plan is not None:
             self._announce_created(plan)
 
-    def _expire_timeouts(self) -> None:
+    def _expire_timeouts(self, pool: WorkerPool) -> None:
+        """Fail the attempts whose handler has run past its timeout.
+
+        A deadline pushed at dispatch is the earliest the attempt can overrun; the clock really
+        starts when a worker starts the handler, so a deadline found early is pushed back.
+        """
         now = self.options.clock()
         while self._deadlines and self._deadlines[0][0] <= now:
             _, step_uuid, token = heapq.heappop(self._deadlines)
             if self._in_flight.get(step_uuid) == token:
-                # The thread cannot be stopped; its late result will be ignored.
-                self._end_flight(step_uuid)
                 seconds = self.steps[step_uuid].record.timeout_seconds or 0
+                started = pool.started_at(step_uuid, token)
+                if started is None or started + seconds > now:
+                    later = now + seconds if started is None else started + seconds
+                    heapq.heappush(self._deadlines, (later, step_uuid, token))
+                    continue
+                # The thread cannot be stopped: a new one takes its place; its result is ignored.
+                pool.abandon(step_uuid, token)
+                self._end_flight(step_uuid)
                 self._record(step_uuid, StepOutcome.timed_out(seconds))
 
     def _drain(self, pool: WorkerPool) -> None:

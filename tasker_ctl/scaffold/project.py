@@ -212,6 +212,7 @@ def init_project(directory: Path, *, example: bool = True) -> InitResult:
     Raises ``TaskerCtlError`` naming every file that already exists, before writing anything.
     """
     files = project_files(example=example)
+    _require_directories(directory, files)
     existing = [
         directory / item.relative_path
         for item in files
@@ -231,6 +232,25 @@ def init_project(directory: Path, *, example: bool = True) -> InitResult:
         templates.mkdir(parents=True)
         created.insert(1, templates)
     return InitResult(directory, created, _next_commands(directory, example=example))
+
+
+def _require_directories(directory: Path, files: list[RenderedFile]) -> None:
+    """Every directory init writes into is one, or can be made: checked before any write.
+
+    A dangling symlink or a file where a directory must be would otherwise fail half-way.
+    """
+    needed = {directory, directory / TEMPLATES_DIR}
+    for item in files:
+        parts = Path(item.relative_path).parts[:-1]
+        needed.update(directory.joinpath(*parts[:end]) for end in range(1, len(parts) + 1))
+    for path in sorted(needed, key=lambda p: len(p.parts)):
+        if path.is_dir() or not (path.exists() or path.is_symlink()):
+            continue
+        what = "a symlink to nothing" if path.is_symlink() and not path.exists() else "a file"
+        raise TaskerCtlError(
+            f"init: {path} is {what}, where a directory must be; nothing was written",
+            hint=f"remove {path} (or make it a directory), then run init again",
+        )
 
 
 def _next_commands(directory: Path, *, example: bool) -> list[str]:

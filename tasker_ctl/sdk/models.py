@@ -6,13 +6,14 @@ context has no field for. Mirrors ``tasker_core.models``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """``value`` when it is any mapping (the engine hands out lazy ones), else empty."""
+    return value if isinstance(value, Mapping) else {}
 
 
 @dataclass
@@ -67,7 +68,7 @@ class StepDefinitionWrapper:
 class DependencyResultsWrapper:
     """``dependency_results``: wrapped ancestor results keyed by step name."""
 
-    _results: dict[str, Any] = field(default_factory=dict)
+    _results: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: Any) -> DependencyResultsWrapper:

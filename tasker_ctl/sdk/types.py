@@ -76,7 +76,10 @@ class FfiStepEvent(BaseModel):
 
 
 def _as_dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
+    """``value`` as a dict: a dict as is, any other mapping copied (as pydantic does), else {}."""
+    if isinstance(value, dict):
+        return value
+    return dict(value) if isinstance(value, Mapping) else {}
 
 
 def _as_mapping(value: Any) -> Mapping[str, Any]:

@@ -61,6 +61,9 @@ def create_task(request: CreateRequest) -> CreatedTask:
             f"the task input must be a JSON object, not {_json_kind(request.input)}",
             hint="wrap the values in an object, e.g. --input '{\"order_id\": 42}'",
         )
+    from tasker_ctl.tasks.inputs import require_nesting_within_limit
+
+    require_nesting_within_limit(request.input, "the task input")
     if request.validate_input and template.input_schema is not None:
         from tasker_ctl.tasks.inputs import require_valid_input
 

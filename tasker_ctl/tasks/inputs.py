@@ -3,6 +3,11 @@
 The check (:mod:`tasker_ctl.template.json_schema`) uses the schema's declared draft (2020-12 by
 default) with format checks on (email, date-time, uri, …), and reports *every* violation with a
 JSON path such as ``$.customer.email`` or ``$.items[2].sku``.
+
+Input is bounded before it is decoded: at most ``max_bytes`` (:data:`DEFAULT_MAX_INPUT_BYTES`
+unless configured; a file is refused from its size, standard input after that many bytes) and
+at most :data:`MAX_INPUT_DEPTH` levels of nesting, so that neither memory nor Python's recursion
+limit decides what happens to a hostile or mistaken input.
 """
 
 from __future__ import annotations
@@ -14,7 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from tasker_ctl.config import DEFAULT_MAX_INPUT_MIB, MEBIBYTE
 from tasker_ctl.errors import InvalidDataError, UsageError
+
+DEFAULT_MAX_INPUT_BYTES = DEFAULT_MAX_INPUT_MIB * MEBIBYTE
+MAX_INPUT_DEPTH = 200
+_SIZE_HINT = "raise the limit with max-input-mib in .tasker-ctl.toml or TASKER_CTL_MAX_INPUT_MIB"
 
 
 @dataclass(frozen=True)
@@ -37,16 +47,28 @@ class InputValidationError(InvalidDataError):
         self.violations = violations
 
 
-def read_json_argument(raw: str, *, option: str, stdin: IO[str] | None = None) -> Any:
-    """Decode a command-line JSON value given inline, as ``@FILE``, or as ``-`` (stdin)."""
+def read_json_argument(
+    raw: str,
+    *,
+    option: str,
+    stdin: IO[str] | None = None,
+    max_bytes: int = DEFAULT_MAX_INPUT_BYTES,
+) -> Any:
+    """Decode a command-line JSON value given inline, as ``@FILE``, or as ``-`` (stdin).
+
+    Larger than ``max_bytes`` or nested deeper than :data:`MAX_INPUT_DEPTH`: ``InvalidDataError``.
+    """
     if raw == "-":
         source = "standard input"
-        text = (stdin or sys.stdin).read()
+        text = (stdin or sys.stdin).read(max_bytes + 1)
     elif raw.startswith("@"):
         path = Path(raw[1:])
         source = str(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            if path.is_file():
+                _require_size(path.stat().st_size, source, max_bytes)
+            with path.open(encoding="utf-8") as handle:
+                text = handle.read(max_bytes + 1)
         except FileNotFoundError as exc:
             raise UsageError(
                 f"{option}: no such file {path}", hint=f"give {option} @FILE with a JSON file"
@@ -56,13 +78,51 @@ def read_json_argument(raw: str, *, option: str, stdin: IO[str] | None = None) -
     else:
         source = option
         text = raw
+    _require_size(len(text.encode("utf-8")), source, max_bytes)
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidDataError(
             f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
             hint=f"{option} takes JSON, @FILE or - (standard input), e.g. {option} '{{\"id\": 1}}'",
         ) from exc
+    except RecursionError:
+        raise _too_deep(source) from None
+    require_nesting_within_limit(value, source)
+    return value
+
+
+def _require_size(size: int, source: str, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise InvalidDataError(
+            f"{source} is over the {_mebibytes(max_bytes)} limit for JSON input",
+            hint=_SIZE_HINT,
+        )
+
+
+def _mebibytes(size: int) -> str:
+    return f"{size / MEBIBYTE:g} MiB"
+
+
+def _too_deep(source: str) -> InvalidDataError:
+    return InvalidDataError(
+        f"{source} nests deeper than {MAX_INPUT_DEPTH} levels",
+        hint="flatten the input: task input is stored and handed to every step as JSON",
+    )
+
+
+def require_nesting_within_limit(value: Any, source: str) -> None:
+    """Refuse ``value`` when its objects and arrays nest deeper than :data:`MAX_INPUT_DEPTH`.
+
+    Walked with an explicit stack: a deep value must not exhaust the interpreter's own.
+    """
+    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_INPUT_DEPTH:
+            raise _too_deep(source)
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
 
 
 def json_path(parts: Any) -> str:

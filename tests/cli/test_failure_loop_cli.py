@@ -436,7 +436,7 @@ def test_summary_shows_attempts_time_and_final_results_within_the_width(
     result = '{"who": "finalize", "order_id": "ORD-' + "7" * 200 + '"}'
     line = f"  → finalize: {result}"
     assert summary[2] == line[: columns - 1] + "…"
-    assert summary[3] == "Next, once the cause is fixed:"  # then the commands to type
+    assert len(summary) == 3
 
 
 # --- 6. a closed pipe -------------------------------------------------------------------------

@@ -169,6 +169,25 @@ def test_a_step_over_its_timeout_fails_retryably_and_is_retried(tmp_path: Path) 
     assert wf.step("slow").result == {"attempt": 2}
 
 
+def test_a_hung_handler_costs_no_capacity_and_its_retry_runs(tmp_path: Path) -> None:
+    """With one worker, the retry of a step whose first attempt hangs past its timeout runs on
+    a thread that replaces the abandoned one (before: it waited behind the hung handler and was
+    recorded as a second timeout without ever running)."""
+    step = StepSpec("hangs", "hangs_first_attempt", retry={"max_attempts": 2}, timeout_seconds=1)
+    wf = _workflow(tmp_path, [step])
+    probes.HUNG_RELEASE.clear()
+    try:
+        result, _ = wf.run(concurrency=1)
+    finally:
+        probes.HUNG_RELEASE.set()
+
+    assert result.succeeded, wf.step("hangs").error
+    first, second = wf.attempts("hangs")
+    assert (first.success, first.error["error_type"]) == (False, "timeout")
+    assert (second.success, wf.step("hangs").result) == (True, {"attempt": 2})
+    assert [name for kind, name, _ in wf.executions() if kind == "start"] == ["hangs", "hangs"]
+
+
 def test_a_result_that_is_not_json_fails_the_step_clearly(tmp_path: Path) -> None:
     wf = _workflow(tmp_path, [StepSpec("bad_result", "not_json")])
 

@@ -7,7 +7,7 @@ Result shapes follow reference §5.7 and §6.3/§6.4 so the engine can read them
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -46,7 +46,7 @@ class BatchAggregationScenario:
     @classmethod
     def detect(
         cls,
-        dependency_results: dict[str, Any],
+        dependency_results: Mapping[str, Any],
         batchable_step_name: str,
         batch_worker_prefix: str,
     ) -> BatchAggregationScenario:
@@ -391,7 +391,7 @@ class Batchable:
 
     def detect_aggregation_scenario(
         self,
-        dependency_results: dict[str, Any],
+        dependency_results: Mapping[str, Any],
         batchable_step_name: str,
         batch_worker_prefix: str,
     ) -> BatchAggregationScenario:

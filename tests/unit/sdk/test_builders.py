@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from types import MappingProxyType
 from typing import Any
 
 import pytest
 
 from tasker_ctl.sdk.batch_processing import Batchable, BatchAggregationScenario
+from tasker_ctl.sdk.models import TaskSequenceStepWrapper
 from tasker_ctl.sdk.step_handler import StepHandler
 from tasker_ctl.sdk.step_handler.mixins import DecisionMixin
 from tasker_ctl.sdk.types import FfiStepEvent, StepContext, StepHandlerResult
@@ -195,3 +197,18 @@ def test_aggregation() -> None:
     }
     with pytest.raises(ValueError, match="No batch workers found"):
         BatchAggregationScenario.detect({"analyze": {"result": {}}}, "analyze", "work_")
+
+
+def test_aggregation_reads_any_mapping_of_dependency_results() -> None:
+    """The engine hands handlers a lazy Mapping, not a dict; tasker-py reads it like a dict."""
+    deps = {
+        "analyze": {"result": {"batch_processing_outcome": {"type": "create_batches"}}},
+        "work_001": {"result": {"items_processed": 4}},
+    }
+    lazy = MappingProxyType(deps)
+
+    scenario = BatchAggregationScenario.detect(lazy, "analyze", "work_")
+    wrapper = TaskSequenceStepWrapper.from_dict({"dependency_results": lazy})
+
+    assert scenario.batch_results == {"work_001": {"items_processed": 4}}
+    assert wrapper.get_dependency_result("work_001") == {"items_processed": 4}
