@@ -23,38 +23,28 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = REPO_ROOT / "tests" / "fixtures"
-sys.path.append(str(FIXTURES))
-
-from bytecode import with_bytecode_cache  # noqa: E402
-from engine_handlers.workflows import (  # noqa: E402
-    NAMESPACE,
+from workloads import (
+    REPO_ROOT,
     StepSpec,
-    layered_dag,
+    chain,
+    child_env,
+    fan,
+    flaky,
+    layered,
+    run_child,
+    run_finished_event,
+    task_create_run_command,
     write_template,
 )
-from subprocesses import subprocess_env  # noqa: E402
-
-
-def child_env(*, bytecode_cache: bool = True) -> dict[str, str]:
-    """The child's environment; with ``bytecode_cache``, compiled modules are cached as users'
-    installs are (under a temporary prefix, so the working tree stays clean), even when the
-    calling environment sets ``PYTHONDONTWRITEBYTECODE``."""
-    env = subprocess_env()
-    return with_bytecode_cache(env) if bytecode_cache else env
-
 
 TARGETS = {
     "per-step overhead (W2-W1)/96": ("ms", 0.3),
@@ -63,35 +53,6 @@ TARGETS = {
     "W3s run (RunFinished)": ("s", 0.35),
     "W5 peak memory": ("MB", 150.0),
 }
-
-
-def _chain(count: int) -> list[StepSpec]:
-    return [
-        StepSpec(f"s{i:04d}", "small", depends_on=[f"s{i - 1:04d}"] if i else [])
-        for i in range(count)
-    ]
-
-
-def _fan(width: int, sleep_ms: int = 0) -> list[StepSpec]:
-    config = {"sleep_ms": sleep_ms} if sleep_ms else {}
-    middle = [f"p{i:03d}" for i in range(width)]
-    return [
-        StepSpec("root", "small"),
-        *(StepSpec(name, "small", depends_on=["root"], config=config) for name in middle),
-        StepSpec("join", "small", depends_on=middle),
-    ]
-
-
-def _flaky() -> list[StepSpec]:
-    retry = {"backoff": "exponential", "backoff_base_ms": 10, "max_backoff_ms": 10}
-    return [StepSpec("flaky", "flaky", config={"failures": 2}, retry=retry)]
-
-
-def _layered() -> list[StepSpec]:
-    return [
-        StepSpec(name, "small", depends_on=parents)
-        for name, parents in layered_dag(layers=100, width=100)
-    ]
 
 
 @dataclass(frozen=True)
@@ -103,12 +64,12 @@ class Workload:
 
 
 WORKLOADS = [
-    Workload("W1", lambda: _chain(4)),
-    Workload("W2", lambda: _chain(100)),
-    Workload("W3", lambda: _fan(200)),
-    Workload("W3s", lambda: _fan(200, sleep_ms=50), concurrency=50),
-    Workload("W4", _flaky),
-    Workload("W5", _layered, big=True),
+    Workload("W1", lambda: chain(4)),
+    Workload("W2", lambda: chain(100)),
+    Workload("W3", lambda: fan(200)),
+    Workload("W3s", lambda: fan(200, sleep_ms=50), concurrency=50),
+    Workload("W4", flaky),
+    Workload("W5", layered, big=True),
 ]
 
 
@@ -121,29 +82,9 @@ class Sample:
 
 def cli_command(directory: Path, workload: Workload, *python_flags: str) -> list[str]:
     """``tasker-ctl task create ... --run`` for ``workload``'s template in ``directory``."""
-    return [
-        sys.executable,
-        *python_flags,
-        "-m",
-        "tasker_ctl",
-        "task",
-        "create",
-        "--namespace",
-        NAMESPACE,
-        "--name",
-        workload.key.lower(),
-        "--input",
-        "{}",
-        "--templates",
-        str(directory / "templates"),
-        "--db",
-        str(directory / "tasker.db"),
-        "--run",
-        "--concurrency",
-        str(workload.concurrency),
-        "--format",
-        "json",
-    ]
+    return task_create_run_command(
+        directory, workload.key.lower(), workload.concurrency, *python_flags
+    )
 
 
 def run_measured(workload: Workload, steps: list[StepSpec], env: dict[str, str]) -> Sample:
@@ -151,22 +92,14 @@ def run_measured(workload: Workload, steps: list[StepSpec], env: dict[str, str])
     with tempfile.TemporaryDirectory(prefix="bench-engine-") as scratch:
         directory = Path(scratch)
         write_template(directory / "templates", workload.key.lower(), steps)
-        out_path = directory / "stdout.txt"
-        err_path = directory / "stderr.txt"
-        with out_path.open("w") as out, err_path.open("w") as err:
-            started = time.perf_counter()
-            process = subprocess.Popen(
-                cli_command(directory, workload), cwd=REPO_ROOT, env=env, stdout=out, stderr=err
-            )
-            _, status, usage = os.wait4(process.pid, 0)
-            whole = time.perf_counter() - started
-        stdout, stderr = out_path.read_text(), err_path.read_text()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{workload.key} failed:\n{stdout[-2000:]}\n{stderr}")
-    finished = [e for e in map(json.loads, stdout.splitlines()) if e["type"] == "run_finished"]
-    if not finished or finished[-1]["status"] != "complete":
-        raise SystemExit(f"{workload.key} did not complete:\n{stdout[-2000:]}\n{stderr}")
-    return Sample(whole, finished[-1]["duration_ms"] / 1000, usage.ru_maxrss / 1024)
+        child = run_child(cli_command(directory, workload), env)
+    if child.exit_code != 0:
+        raise SystemExit(f"{workload.key} failed:\n{child.stdout[-2000:]}\n{child.stderr}")
+    finished = run_finished_event(child.stdout)
+    if finished is None or finished["status"] != "complete":
+        tail = child.stdout[-2000:]
+        raise SystemExit(f"{workload.key} did not complete:\n{tail}\n{child.stderr}")
+    return Sample(child.wall_s, finished["duration_ms"] / 1000, child.maxrss_mb)
 
 
 def bench(
