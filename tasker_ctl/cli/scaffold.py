@@ -38,10 +38,10 @@ PluginOption = Annotated[
 
 def _discover(plugin_paths: list[Path] | None) -> tuple[list[Plugin], ProjectConfig]:
     """Plugins on the search path (warnings about skipped ones go to stderr), and the config."""
-    from tasker_ctl.config import load_project_config
+    from tasker_ctl.cli.options import project_config
     from tasker_ctl.scaffold import discover_plugins, plugin_search_path
 
-    config = load_project_config()
+    config = project_config()
     discovery = discover_plugins(plugin_search_path(plugin_paths or [], config))
     for message in discovery.warnings:
         console.warning(message)

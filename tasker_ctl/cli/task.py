@@ -118,11 +118,12 @@ def create(
 
     With --run, run it at once; the exit code is then the run's (0 complete, 1 failed).
     """
-    from tasker_ctl.config import load_project_config, template_search_path
+    from tasker_ctl.cli.options import project_config
+    from tasker_ctl.config import template_search_path
     from tasker_ctl.tasks.inputs import read_json_argument
     from tasker_ctl.tasks.operations import CreateRequest, create_task
 
-    config = load_project_config()
+    config = project_config()
     request = CreateRequest(
         namespace=namespace,
         name=name,

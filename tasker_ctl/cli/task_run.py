@@ -56,14 +56,15 @@ def execute(
     quiet: bool,
 ) -> RunResult:
     """Run ``task`` with the reporting the flags ask for (shared with ``task create --run``)."""
-    from tasker_ctl.config import load_project_config, resolve_db_path
+    from tasker_ctl.cli.options import project_config
+    from tasker_ctl.config import resolve_db_path
     from tasker_ctl.engine.events import event_to_json
     from tasker_ctl.engine.scheduler import RunOptions
     from tasker_ctl.tasks.run import run_task
     from tasker_ctl.ui.run_lines import RunLog
 
     collector.resume()  # a run can last long and allocate without end
-    config = load_project_config()
+    config = project_config()
     modules = [*(handlers or []), *config.handler_packages]
     live = output_format is OutputFormat.TEXT and not quiet and sys.stdout.isatty()
     log = RunLog(echo=output_format is OutputFormat.TEXT and not quiet and not live)
