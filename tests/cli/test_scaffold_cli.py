@@ -431,3 +431,30 @@ def _no_stray_files() -> Iterator[None]:
     """The path-escape tests must never leave files outside their directories."""
     yield
     assert not Path("/tmp/tasker-ctl-evil.txt").exists()
+
+
+def test_a_template_that_fails_to_render_is_a_clean_error_with_exit_65(tmp_path: Path) -> None:
+    from subprocesses import run_tasker_ctl
+
+    plugin = tmp_path / "plugin"
+    template_dir = plugin / "templates" / "broken"
+    template_dir.mkdir(parents=True)
+    (plugin / "tasker-plugin.toml").write_text(
+        '[plugin]\nname = "broken-plugin"\nversion = "1.0.0"\ndescription = "d"\n'
+        'language = "python"\n[[templates]]\nname = "broken"\npath = "templates/broken"\ndescription = "d"\n'
+    )
+    (template_dir / "template.toml").write_text(
+        'name = "broken"\ndescription = "d"\n[[parameters]]\nname = "name"\ndescription = "n"\n'
+        'required = true\n[[outputs]]\ntemplate = "file.txt.tera"\nfilename = "out.txt"\n'
+    )
+    (template_dir / "file.txt.tera").write_text("{{ name }}\n{{ 1 / 0 }}\n")
+
+    result = run_tasker_ctl(
+        "template", "generate", "broken", "--plugin-path", str(plugin), "--param", "name=x",
+        cwd=tmp_path,
+    )  # fmt: skip
+
+    assert result.returncode == 65, result.stderr
+    assert result.stderr.startswith(f"error: {template_dir / 'file.txt.tera'}:2: cannot render: ")
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out.txt").exists()
