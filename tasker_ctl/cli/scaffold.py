@@ -50,6 +50,10 @@ def _discover(plugin_paths: list[Path] | None) -> tuple[list[Plugin], ProjectCon
 
 def template_list(
     language: LanguageOption = None,
+    framework: Annotated[
+        str | None,
+        typer.Option("--framework", "-f", help="Only templates of this framework (e.g. django)."),
+    ] = None,
     plugin: PluginOption = None,
     plugin_path: PluginPathOption = None,
 ) -> None:
@@ -57,7 +61,7 @@ def template_list(
     from tasker_ctl.scaffold import list_templates
 
     plugins, _config = _discover(plugin_path)
-    choices = list_templates(plugins, language=language, plugin=plugin)
+    choices = list_templates(plugins, language=language, plugin=plugin, framework=framework)
     if not choices:
         console.warning("no templates found")
         return

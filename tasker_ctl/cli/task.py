@@ -90,6 +90,13 @@ def create(
         str | None, typer.Option("--initiator", help="Who asked for the task.")
     ] = None,
     reason: Annotated[str | None, typer.Option("--reason", help="Why the task exists.")] = None,
+    priority: Annotated[
+        int,
+        typer.Option("--priority", "-p", min=1, max=10, help="Priority, 1 (lowest) to 10."),
+    ] = 5,
+    description: Annotated[
+        str | None, typer.Option("--description", "-d", help="What this task is for.")
+    ] = None,
     correlation_id: Annotated[
         str | None,
         typer.Option("--correlation-id", "-c", help="Correlation UUID (default: a new one)."),
@@ -134,6 +141,8 @@ def create(
         initiator=initiator,
         reason=reason,
         correlation_id=correlation_id,
+        priority=priority,
+        description=description,
         validate_input=not no_validate,
         environment=environment or config.environment,
         environment_optional=environment is None,
@@ -160,6 +169,9 @@ def _print_created(created: CreatedTask) -> None:
     _label("Name", f"{created.namespace}/{created.name} v{created.version}")
     _label("Status", created.status)
     _label("Total Steps", len(created.steps))
+    _label("Priority", created.priority)
+    if created.description:
+        _label("Description", created.description)
     _label("Created at", created.created_at)
     _label("Template", created.template_path)
 
@@ -304,6 +316,9 @@ def _print_task_details(view: TaskView) -> None:
     _label("Name", view.name)
     _label("Namespace", view.namespace)
     _label("Version", view.version)
+    if view.description:
+        _label("Description", view.description)
+    _label("Priority", view.priority)
     _label("Status", view.status)
     _label("Created", view.created_at)
     _label("Updated", view.updated_at)
@@ -572,9 +587,20 @@ def visualize(
     output_format: Annotated[
         TaskDiagramFormat, typer.Option("--format", "-f", help="mermaid, markdown or json.")
     ] = TaskDiagramFormat.MERMAID,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            help="A Tasker server's address: the markdown document links the task and steps.",
+        ),
+    ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
+    graph_only: Annotated[
+        bool,
+        typer.Option("--graph-only", help="The markdown document without its step details."),
+    ] = False,
 ) -> None:
     """Draw a task as Mermaid: each step coloured by its state, untaken branches dashed."""
     from tasker_ctl.tasks import operations as tasks
@@ -582,7 +608,13 @@ def visualize(
     from tasker_ctl.ui.visualize import visualize_task
 
     view, snapshot = tasks.task_status_with_template(db_path(db), task)
-    text = visualize_task(view, TaskTemplate.from_snapshot(snapshot), str(output_format))
+    text = visualize_task(
+        view,
+        TaskTemplate.from_snapshot(snapshot),
+        str(output_format),
+        base_url=base_url.rstrip("/") if base_url else None,
+        graph_only=graph_only,
+    )
     if output is None:
         sys.stdout.write(text)
         return

@@ -138,6 +138,8 @@ class TaskView:
     steps: tuple[StepView, ...]
     edges: tuple[tuple[str, str], ...]
     environment: str | None = None
+    priority: int = 5
+    description: str | None = None
 
     def to_json(self) -> JsonObject:
         """``task status --format json``."""
@@ -161,6 +163,8 @@ class TaskView:
             "reason": self.reason,
             "input": self.input,
             "environment": self.environment,
+            "priority": self.priority,
+            "description": self.description,
             "steps": [step.to_json() for step in self.steps],
             "edges": [{"from": source, "to": target} for source, target in self.edges],
         }
@@ -230,6 +234,8 @@ class CreatedTask:
     template_path: str
     steps: tuple[tuple[str, str], ...]
     environment: str | None = None
+    priority: int = 5
+    description: str | None = None
 
     def to_json(self) -> JsonObject:
         """``{"task_uuid", "status", "name", "namespace", "version", "steps"}`` and more."""
@@ -242,6 +248,8 @@ class CreatedTask:
             "created_at": self.created_at,
             "template_path": self.template_path,
             "environment": self.environment,
+            "priority": self.priority,
+            "description": self.description,
             "steps": [{"name": name, "step_uuid": uuid} for name, uuid in self.steps],
         }
 
@@ -341,6 +349,9 @@ class CreateRequest:
     """``environments.<name>`` to apply; an error when the template lacks it, unless…"""
     environment_optional: bool = False
     """…this is set (an environment from the project config applies only where defined)."""
+    priority: int = 5
+    """1 (lowest) to 10, as Tasker's ``task create --priority``; stored and shown."""
+    description: str | None = None
 
 
 def create_task(request: CreateRequest) -> CreatedTask:
@@ -386,6 +397,8 @@ def create_task(request: CreateRequest) -> CreatedTask:
         source_system=SOURCE_SYSTEM,
         correlation_id=correlation_id,
         environment=environment,
+        priority=request.priority,
+        description=request.description,
     )
     with open_for_writing(request.db_path) as repository:
         task = repository.create_task(new_task, steps, edges)
@@ -399,6 +412,8 @@ def create_task(request: CreateRequest) -> CreatedTask:
         template_path=str(location.path),
         steps=tuple((step.name, step.uuid) for step in steps),
         environment=environment,
+        priority=task.priority,
+        description=task.description,
     )
 
 
@@ -600,6 +615,8 @@ def build_task_view(graph: TaskGraph, *, now: datetime | None = None) -> TaskVie
         steps=views,
         edges=tuple((names[e.from_step_uuid], names[e.to_step_uuid]) for e in graph.edges),
         environment=task.environment,
+        priority=task.priority,
+        description=task.description,
     )
 
 
