@@ -24,7 +24,6 @@ tables of these files, such as a server-profile loader.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,6 +112,8 @@ def _locate(search: ConfigSearch, here: Path) -> Path | None:
 
 
 def _parse(path: Path) -> ConfigFile:
+    import tomllib  # only when a file is there to read
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -22,7 +22,7 @@ LanguageOption = Annotated[
     typer.Option(
         "--language",
         "-l",
-        help="python (or py) [default: default-language in .tasker-ctl.toml, else python].",
+        help="python (or py) [default: default-language in the config file, else python].",
         show_default=False,
     ),
 ]

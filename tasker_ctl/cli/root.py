@@ -75,7 +75,11 @@ def _root(
     verbose: Annotated[
         int,
         typer.Option(
-            "--verbose", "-v", count=True, help="Say more on stderr (the config file used)."
+            "--verbose",
+            "-v",
+            count=True,
+            show_default=False,
+            help="Say more on stderr (the config file used).",
         ),
     ] = 0,
     version: Annotated[

@@ -1,6 +1,6 @@
 """``task`` commands: create, list, status, steps, step, audit, and the operator actions.
 
-Each command resolves the store (``--db``, ``TASKER_CTL_DB``, ``.tasker-ctl.toml``, default),
+Each command resolves the store (``--db``, ``TASKER_CTL_DB``, the config file, default),
 calls one function of :mod:`tasker_ctl.tasks.operations` and renders what it returns: plain
 labelled lines in the reference's wording for people, or ``--format json`` for scripts. The
 library is imported inside each command so that ``tasker-ctl --help`` stays fast.
