@@ -58,8 +58,12 @@ class ConfigSearch:
     in_home: tuple[Path, ...] = ()
 
 
-CLI_CONFIG_SEARCH = ConfigSearch(per_directory=(UNIFIED_CONFIG, Path(CONFIG_FILENAME)),
-                                 in_home=(GLOBAL_CONFIG,))  # fmt: skip
+CLI_CONFIG_SEARCH = ConfigSearch(
+    per_directory=(UNIFIED_CONFIG, Path(CONFIG_FILENAME)), in_home=(GLOBAL_CONFIG,)
+)
+"""tasker-ctl's own settings. A server-profile reader passes its own ``ConfigSearch`` (upstream
+looks for profiles in ``.config/tasker.toml``, ``.config/tasker-client.toml``, … ) to
+``find_config`` and reads the ``profile`` table of the document it returns."""
 
 
 @dataclass(frozen=True)
