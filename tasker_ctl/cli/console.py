@@ -17,6 +17,19 @@ _DIM = "\x1b[2m"
 _RESET = "\x1b[0m"
 
 _color_disabled = False
+_verbosity = 0
+
+
+def set_verbosity(level: int) -> None:
+    """How much ``note`` says: 0 nothing, 1 and more the details (``-v``, ``-vv``)."""
+    global _verbosity  # noqa: PLW0603 - one process-wide setting from the root callback
+    _verbosity = level
+
+
+def note(message: str, *, level: int = 1) -> None:
+    """``· message`` on stderr when the verbosity is at least ``level``."""
+    if _verbosity >= level:
+        print(_paint(f"· {message}", _DIM, sys.stderr), file=sys.stderr)
 
 
 def disable_color() -> None:

@@ -22,7 +22,7 @@ LanguageOption = Annotated[
     typer.Option(
         "--language",
         "-l",
-        help="python (or py) [default: default-language in .tasker-ctl.toml, else python].",
+        help="python (or py) [default: default-language in the config file, else python].",
         show_default=False,
     ),
 ]
@@ -107,10 +107,10 @@ def _run(
     with_tests: bool,
 ) -> None:
     from tasker_ctl import codegen
-    from tasker_ctl.config import load_project_config
+    from tasker_ctl.cli.options import project_config
     from tasker_ctl.scaffold.writer import WriteAction
 
-    lang = codegen.resolve_language(language or load_project_config().default_language)
+    lang = codegen.resolve_language(language or project_config().default_language)
     loaded = codegen.read_codegen_template(template)
     handlers_module = (
         codegen.handlers_module_for(output) if kind is codegen.CodegenKind.HANDLER else None

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from tasker_ctl.config import ProjectConfig
 
 
 class OutputFormat(StrEnum):
@@ -21,7 +24,7 @@ DbOption = Annotated[
     Path | None,
     typer.Option(
         "--db",
-        help="Store file (default: $TASKER_CTL_DB, db in .tasker-ctl.toml, .tasker/tasker.db).",
+        help="Store file (default: $TASKER_CTL_DB, db in the config file, .tasker/tasker.db).",
         show_default=False,
     ),
 ]
@@ -41,11 +44,30 @@ ConcurrencyOption = Annotated[
 ]
 
 
-def db_path(flag: Path | None) -> Path:
-    """The store this command uses: flag, environment, project file, default."""
-    from tasker_ctl.config import load_project_config, resolve_db_path
+_warned: set[str] = set()
 
-    return resolve_db_path(flag, load_project_config())
+
+def project_config() -> ProjectConfig:
+    """The config file's settings; its warnings (near-miss keys) go to stderr once a process."""
+    from tasker_ctl.cli import console
+    from tasker_ctl.config import load_project_config
+
+    config = load_project_config()
+    if config.file is not None and str(config.file) not in _warned:
+        _warned.add(str(config.file))
+        console.note(f"config file: {config.file}")
+    for message in config.warnings:
+        if message not in _warned:
+            _warned.add(message)
+            console.warning(message)
+    return config
+
+
+def db_path(flag: Path | None) -> Path:
+    """The store this command uses: flag, environment, config file, default."""
+    from tasker_ctl.config import resolve_db_path
+
+    return resolve_db_path(flag, project_config())
 
 
 def print_json(data: Any, *, indent: int | None = 2) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -12,7 +13,7 @@ from typer.core import TyperGroup
 
 from tasker_ctl import __version__
 from tasker_ctl.cli import collector, console, start_up_finished
-from tasker_ctl.errors import EXIT_INTERRUPTED, TaskerCtlError
+from tasker_ctl.errors import EXIT_INTERRUPTED, EXIT_USAGE, TaskerCtlError
 
 
 class _ErrorBoundary(TyperGroup):
@@ -39,6 +40,7 @@ _GROUP_HELP = {
     "task": "Tasks in the local store: create, run, inspect, and operator actions.",
     "plugin": "Scaffold plugins: list the discovered ones, validate one.",
     "generate": "Python code from a task template: types, handler stubs, a scaffold.",
+    "config": "tasker-ctl's own settings: where each comes from.",
 }
 
 
@@ -52,14 +54,54 @@ def _root(
     no_color: Annotated[
         bool, typer.Option("--no-color", help="Plain output, no colour (NO_COLOR works too).")
     ] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Config file to read instead of searching for .config/tasker.toml, "
+            ".tasker-ctl.toml, ~/.config/tasker-ctl.toml.",
+            show_default=False,
+        ),
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            "-p",
+            help="A Tasker server profile (not supported yet: tasker-ctl runs tasks locally).",
+            show_default=False,
+        ),
+    ] = None,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "--verbose",
+            "-v",
+            count=True,
+            show_default=False,
+            help="Say more on stderr (the config file used).",
+        ),
+    ] = 0,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
 ) -> None:
     """Local-first command line for Tasker workflows."""
+    from tasker_ctl.config import use_config_file
+
     if no_color:
         console.disable_color()
+    console.set_verbosity(verbose)
+    use_config_file(config)
+    if profile is not None:
+        console.error(
+            f"--profile {profile}: server profiles are not supported yet; "
+            "tasker-ctl runs tasks locally",
+            "drop --profile ([profile.*] tables in .config/tasker.toml are read without error)",
+        )
+        raise typer.Exit(EXIT_USAGE)
 
 
 def _template_commands(group: typer.Typer) -> None:
@@ -111,11 +153,18 @@ def _generate_commands(group: typer.Typer) -> None:
     group.command("scaffold")(generate.scaffold)
 
 
+def _config_commands(group: typer.Typer) -> None:
+    from tasker_ctl.cli import config_show
+
+    group.command("show")(config_show.show)
+
+
 _GROUPS: dict[str, Callable[[typer.Typer], None]] = {
     "template": _template_commands,
     "task": _task_commands,
     "plugin": _plugin_commands,
     "generate": _generate_commands,
+    "config": _config_commands,
 }
 _TOP_LEVEL = ("init",)
 
@@ -156,12 +205,28 @@ def __getattr__(name: str) -> typer.Typer:
     raise AttributeError(name)
 
 
+_GLOBAL_OPTIONS_WITH_VALUE = frozenset({"-c", "--config", "-p", "--profile"})
+
+
+def _requested_command(args: list[str]) -> str | None:
+    """The first word of the command line that is not a global option or an option's value."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in _GLOBAL_OPTIONS_WITH_VALUE:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
 def main() -> None:
     """Console-script entry point."""
     # Looking pydantic plugins up scans every installed distribution (~60 ms per command);
     # tasker-ctl needs none. Set PYDANTIC_DISABLE_PLUGINS yourself to choose otherwise.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     collector.pause()
-    requested = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)
+    requested = _requested_command(sys.argv[1:])
     known = requested in _GROUPS or requested in _TOP_LEVEL
     build_app(requested if known else None)(prog_name="tasker-ctl")

@@ -38,10 +38,10 @@ PluginOption = Annotated[
 
 def _discover(plugin_paths: list[Path] | None) -> tuple[list[Plugin], ProjectConfig]:
     """Plugins on the search path (warnings about skipped ones go to stderr), and the config."""
-    from tasker_ctl.config import load_project_config
+    from tasker_ctl.cli.options import project_config
     from tasker_ctl.scaffold import discover_plugins, plugin_search_path
 
-    config = load_project_config()
+    config = project_config()
     discovery = discover_plugins(plugin_search_path(plugin_paths or [], config))
     for message in discovery.warnings:
         console.warning(message)
@@ -50,6 +50,10 @@ def _discover(plugin_paths: list[Path] | None) -> tuple[list[Plugin], ProjectCon
 
 def template_list(
     language: LanguageOption = None,
+    framework: Annotated[
+        str | None,
+        typer.Option("--framework", "-f", help="Only templates of this framework (e.g. django)."),
+    ] = None,
     plugin: PluginOption = None,
     plugin_path: PluginPathOption = None,
 ) -> None:
@@ -57,7 +61,7 @@ def template_list(
     from tasker_ctl.scaffold import list_templates
 
     plugins, _config = _discover(plugin_path)
-    choices = list_templates(plugins, language=language, plugin=plugin)
+    choices = list_templates(plugins, language=language, plugin=plugin, framework=framework)
     if not choices:
         console.warning("no templates found")
         return

@@ -1,6 +1,6 @@
 """``task`` commands: create, list, status, steps, step, audit, and the operator actions.
 
-Each command resolves the store (``--db``, ``TASKER_CTL_DB``, ``.tasker-ctl.toml``, default),
+Each command resolves the store (``--db``, ``TASKER_CTL_DB``, the config file, default),
 calls one function of :mod:`tasker_ctl.tasks.operations` and renders what it returns: plain
 labelled lines in the reference's wording for people, or ``--format json`` for scripts. The
 library is imported inside each command so that ``tasker-ctl --help`` stays fast.
@@ -93,6 +93,13 @@ def create(
         str | None, typer.Option("--initiator", help="Who asked for the task.")
     ] = None,
     reason: Annotated[str | None, typer.Option("--reason", help="Why the task exists.")] = None,
+    priority: Annotated[
+        int,
+        typer.Option("--priority", "-p", min=1, max=10, help="Priority, 1 (lowest) to 10."),
+    ] = 5,
+    description: Annotated[
+        str | None, typer.Option("--description", "-d", help="What this task is for.")
+    ] = None,
     correlation_id: Annotated[
         str | None,
         typer.Option("--correlation-id", "-c", help="Correlation UUID (default: a new one)."),
@@ -121,11 +128,12 @@ def create(
 
     With --run, run it at once; the exit code is then the run's (0 complete, 1 failed).
     """
-    from tasker_ctl.config import load_project_config, max_input_bytes, template_search_path
+    from tasker_ctl.cli.options import project_config
+    from tasker_ctl.config import max_input_bytes, template_search_path
     from tasker_ctl.tasks.create import CreateRequest, create_task
     from tasker_ctl.tasks.inputs import read_json_argument
 
-    config = load_project_config()
+    config = project_config()
     task_input = read_json_argument(input_json, option="--input", max_bytes=max_input_bytes(config))
     request = CreateRequest(
         namespace=namespace,
@@ -137,6 +145,8 @@ def create(
         initiator=initiator,
         reason=reason,
         correlation_id=correlation_id,
+        priority=priority,
+        description=description,
         validate_input=not no_validate,
         environment=environment or config.environment,
         environment_optional=environment is None,
@@ -163,6 +173,9 @@ def _print_created(created: CreatedTask) -> None:
     _label("Name", f"{created.namespace}/{created.name} v{created.version}")
     _label("Status", created.status)
     _label("Total Steps", len(created.steps))
+    _label("Priority", created.priority)
+    if created.description:
+        _label("Description", created.description)
     _label("Created at", created.created_at)
     _label("Template", created.template_path)
 
@@ -307,6 +320,9 @@ def _print_task_details(view: TaskView) -> None:
     _label("Name", view.name)
     _label("Namespace", view.namespace)
     _label("Version", view.version)
+    if view.description:
+        _label("Description", view.description)
+    _label("Priority", view.priority)
     _label("Status", view.status)
     _label("Created", view.created_at)
     _label("Updated", view.updated_at)
@@ -685,11 +701,12 @@ def complete_step(
 ) -> None:
     """Complete a step by hand with the result its dependents will see."""
     from tasker_ctl import tasks
-    from tasker_ctl.config import load_project_config, max_input_bytes
+    from tasker_ctl.cli.options import project_config
+    from tasker_ctl.config import max_input_bytes
     from tasker_ctl.errors import InvalidDataError
     from tasker_ctl.tasks.inputs import read_json_argument
 
-    limit = max_input_bytes(load_project_config())
+    limit = max_input_bytes(project_config())
     result_value = read_json_argument(result_json, option="--result", max_bytes=limit)
     metadata = None
     if metadata_json is not None:
@@ -741,9 +758,20 @@ def visualize(
     output_format: Annotated[
         TaskDiagramFormat, typer.Option("--format", "-f", help="mermaid, markdown or json.")
     ] = TaskDiagramFormat.MERMAID,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            help="A Tasker server's address: the markdown document links the task and steps.",
+        ),
+    ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
+    graph_only: Annotated[
+        bool,
+        typer.Option("--graph-only", help="The markdown document without its step details."),
+    ] = False,
 ) -> None:
     """Draw a task as Mermaid: each step coloured by its state, untaken branches dashed."""
     from tasker_ctl import tasks
@@ -751,7 +779,13 @@ def visualize(
     from tasker_ctl.ui.visualize import visualize_task
 
     view, snapshot = tasks.task_status_with_template(db_path(db), task)
-    text = visualize_task(view, TaskTemplate.from_snapshot(snapshot), str(output_format))
+    text = visualize_task(
+        view,
+        TaskTemplate.from_snapshot(snapshot),
+        str(output_format),
+        base_url=base_url.rstrip("/") if base_url else None,
+        graph_only=graph_only,
+    )
     if output is None:
         sys.stdout.write(text)
         return

@@ -72,14 +72,15 @@ def execute(
     A task already blocked by failures is reported (which steps, why, what to type next) and
     the command exits 1 without running anything.
     """
-    from tasker_ctl.config import load_project_config, resolve_db_path
+    from tasker_ctl.cli.options import project_config
+    from tasker_ctl.config import resolve_db_path
     from tasker_ctl.engine.events import event_to_json
     from tasker_ctl.engine.scheduler import RunOptions
     from tasker_ctl.tasks.run import TaskAlreadyBlockedError, run_task
     from tasker_ctl.ui.run_lines import RunLog
 
     collector.resume()  # a run can last long and allocate without end
-    config = load_project_config()
+    config = project_config()
     modules = [*(handlers or []), *config.handler_packages]
     live = output_format is OutputFormat.TEXT and not quiet and sys.stdout.isatty()
     log = RunLog(echo=output_format is OutputFormat.TEXT and not quiet and not live)

@@ -45,8 +45,9 @@ def graph(
 def visualize(
     file: Annotated[str, typer.Argument(help="A task template file, or - for standard input.")],
     output_format: Annotated[
-        DiagramFormat, typer.Option("--format", "-f", help="mermaid, markdown or dot.")
-    ] = DiagramFormat.MERMAID,
+        DiagramFormat,
+        typer.Option("--format", "-f", help="markdown (graph and step table), mermaid or dot."),
+    ] = DiagramFormat.MARKDOWN,
     annotations: Annotated[
         Path | None,
         typer.Option("--annotations", "-a", help="YAML file of `step_name: note` pairs."),
@@ -54,8 +55,13 @@ def visualize(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
+    graph_only: Annotated[
+        bool,
+        typer.Option("--graph-only", help="Only the raw Mermaid graph (no fences, no step table)."),
+    ] = False,
 ) -> None:
-    """Write a template as a Mermaid graph (or markdown document, or Graphviz dot).
+    """Write a template as a markdown document: its Mermaid graph and step table (as Tasker's
+    default), or with --graph-only the bare graph; --format mermaid|dot for the graph alone.
 
     Warnings go to stderr, so stdout stays a valid diagram.
     """
@@ -63,7 +69,8 @@ def visualize(
 
     template = _load_argument(file)
     notes = _read_annotations(annotations) if annotations else None
-    drawing = visualize_template(template, str(output_format), notes)
+    chosen = "mermaid" if graph_only and output_format is DiagramFormat.MARKDOWN else output_format
+    drawing = visualize_template(template, str(chosen), notes)
     for warning in drawing.warnings:
         console.warning(warning)
     if output is None:

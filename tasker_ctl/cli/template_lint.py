@@ -172,9 +172,10 @@ def _print_inspection(summary: dict[str, Any]) -> None:
 
 def _configured_template_paths() -> list[Path]:
     """``template-paths``, ``TASKER_TEMPLATE_PATH``, then ./templates, ./config/tasker/templates."""
-    from tasker_ctl.config import load_project_config, template_search_path
+    from tasker_ctl.cli.options import project_config
+    from tasker_ctl.config import template_search_path
 
-    existing = [path for path in template_search_path([], load_project_config()) if path.is_dir()]
+    existing = [path for path in template_search_path([], project_config()) if path.is_dir()]
     if not existing:
         raise UsageError(
             "no template paths to lint: none configured, and no ./templates or "

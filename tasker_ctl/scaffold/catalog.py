@@ -42,14 +42,26 @@ def _require_plugin(plugins: Sequence[Plugin], name: str) -> Plugin:
 
 
 def list_templates(
-    plugins: Sequence[Plugin], *, language: str | None = None, plugin: str | None = None
+    plugins: Sequence[Plugin],
+    *,
+    language: str | None = None,
+    plugin: str | None = None,
+    framework: str | None = None,
 ) -> list[TemplateChoice]:
-    """Every template, in search order, narrowed to one plugin or one language when asked."""
+    """Every template, in search order, narrowed to one plugin, or to a language and/or a
+    framework (compared ignoring case, as upstream) when asked."""
     candidates = _first_of_each_plugin_name(plugins)
     if plugin is not None:
         candidates = [_require_plugin(candidates, plugin)]
-    elif language is not None:
-        candidates = [item for item in candidates if item.language == language]
+    else:
+        if language is not None:
+            candidates = [item for item in candidates if item.language.lower() == language.lower()]
+        if framework is not None:
+            candidates = [
+                item
+                for item in candidates
+                if item.framework is not None and item.framework.lower() == framework.lower()
+            ]
     return [TemplateChoice(item, template) for item in candidates for template in item.templates]
 
 

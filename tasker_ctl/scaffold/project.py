@@ -2,8 +2,10 @@
 
 What is written, relative to the project directory:
 
-* ``.tasker-ctl.toml``: the store, the template directory and the handler package, so that
-  ``task create`` and ``task run`` need no flags;
+* ``.config/tasker.toml``: upstream's unified config file (a default server profile, the
+  tasker-contrib remote unless ``--no-contrib``) whose ``[cli]`` table names the store, the
+  template directory and the handler package, so that ``task create`` and ``task run`` need no
+  flags;
 * ``templates/``: task templates, with the example ``hello_world.yaml``;
 * ``handlers/``: the handler package, with the example's functional-DSL handlers;
 * ``tests/test_hello_world.py``: plain pytest tests of those handlers.
@@ -18,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from tasker_ctl.config import CONFIG_FILENAME
+from tasker_ctl.config import CONFIG_FILENAME, UNIFIED_CONFIG
 from tasker_ctl.errors import TaskerCtlError
 from tasker_ctl.scaffold.render import RenderedFile
 from tasker_ctl.scaffold.writer import plan_writes, write_planned
@@ -29,27 +31,79 @@ EXAMPLE_NAMESPACE = "examples"
 EXAMPLE_NAME = "hello_world"
 EXAMPLE_INPUT = '{"name": "Tasker"}'
 
-PROJECT_FILE = f"""\
-# tasker-ctl project settings. Paths are relative to this file; flags and environment
-# variables (TASKER_CTL_DB, TASKER_TEMPLATE_PATH) take precedence.
+PROJECT_FILE_HEAD = """\
+# Tasker unified configuration, as upstream `tasker-ctl init` writes it (TAS-311): connection
+# profiles for Tasker servers ([profile.*], used by tasker-ctl and tasker-mcp) and CLI settings
+# ([cli]). Relative paths are relative to the project directory (the one holding .config/);
+# flags and environment variables (TASKER_CTL_DB, TASKER_TEMPLATE_PATH) take precedence.
+
+# =============================================================================
+# Profiles: connection settings for Tasker environments
+# =============================================================================
+
+[profile.default]
+description = "Local development"
+transport = "rest"
+
+[profile.default.orchestration]
+base_url = "http://localhost:8080"
+timeout_ms = 30000
+max_retries = 3
+
+[profile.default.worker]
+base_url = "http://localhost:8081"
+timeout_ms = 30000
+max_retries = 3
+
+# =============================================================================
+# CLI: local store, templates, handlers, plugin paths and remote repositories
+# =============================================================================
+
 [cli]
+"""
+
+PROJECT_FILE_CLI = f"""\
 # The local SQLite store that tasks and their steps are kept in.
 db = ".tasker/tasker.db"
 # Directories searched for task templates (task create, template validate).
 template-paths = ["{TEMPLATES_DIR}"]
 # Packages imported (with their submodules) before handler callables resolve (task run).
 handler-packages = ["{HANDLERS_PACKAGE}"]
-# The language of generated code (generate types | handler | scaffold).
+# The language of generated code (generate types | handler | scaffold, template generate).
 default-language = "python"
-# Directories with scaffold plugins (template list, template generate).
-# plugin-paths = ["scaffolds"]
+# Additional local plugin directories (template list, template generate).
+# plugin-paths = ["./plugins"]
+# Default output directory for generated files
+# default-output-dir = "."
+# Hours before cached remotes are considered stale (upstream `remote update`; default: 24)
+# cache-max-age-hours = 24
 """
+
+PROJECT_FILE_CONTRIB = """
+[[cli.remotes]]
+name = "tasker-contrib"
+url = "https://github.com/tasker-systems/tasker-contrib.git"
+"""
+
+PROJECT_FILE_NO_CONTRIB = """
+# Add remotes for template and config access:
+# [[cli.remotes]]
+# name = "tasker-contrib"
+# url = "https://github.com/tasker-systems/tasker-contrib.git"
+"""
+
+
+def project_file(*, contrib: bool = True) -> str:
+    """``.config/tasker.toml``: upstream's unified file, with tasker-ctl's keys under [cli]."""
+    tail = PROJECT_FILE_CONTRIB if contrib else PROJECT_FILE_NO_CONTRIB
+    return PROJECT_FILE_HEAD + PROJECT_FILE_CLI + tail
+
 
 HANDLERS_INIT = '''\
 """Step handlers of this project.
 
 tasker-ctl imports this package and all its modules before a task runs (handler-packages in
-.tasker-ctl.toml), and registers every @step_handler function under its name.
+.config/tasker.toml), and registers every @step_handler function under its name.
 """
 '''
 
@@ -189,12 +243,13 @@ class InitResult:
     directory: Path
     created: list[Path]
     next_commands: list[str]
+    warnings: list[str]
 
 
-def project_files(*, example: bool) -> list[RenderedFile]:
+def project_files(*, example: bool, contrib: bool = True) -> list[RenderedFile]:
     """The files ``init`` writes, relative to the project directory."""
     files = [
-        RenderedFile(CONFIG_FILENAME, PROJECT_FILE),
+        RenderedFile(UNIFIED_CONFIG.as_posix(), project_file(contrib=contrib)),
         RenderedFile(f"{HANDLERS_PACKAGE}/__init__.py", HANDLERS_INIT),
     ]
     if example:
@@ -206,12 +261,12 @@ def project_files(*, example: bool) -> list[RenderedFile]:
     return files
 
 
-def init_project(directory: Path, *, example: bool = True) -> InitResult:
+def init_project(directory: Path, *, example: bool = True, contrib: bool = True) -> InitResult:
     """Write the project layout into ``directory`` (created if missing).
 
     Raises ``TaskerCtlError`` naming every file that already exists, before writing anything.
     """
-    files = project_files(example=example)
+    files = project_files(example=example, contrib=contrib)
     _require_directories(directory, files)
     existing = [
         directory / item.relative_path
@@ -231,7 +286,16 @@ def init_project(directory: Path, *, example: bool = True) -> InitResult:
     if not templates.exists():
         templates.mkdir(parents=True)
         created.insert(1, templates)
-    return InitResult(directory, created, _next_commands(directory, example=example))
+    legacy = directory / CONFIG_FILENAME
+    warnings = (
+        [
+            f"found legacy {legacy}: .config/tasker.toml now takes precedence; "
+            "move its settings under [cli]"
+        ]
+        if legacy.is_file()
+        else []
+    )
+    return InitResult(directory, created, _next_commands(directory, example=example), warnings)
 
 
 def _require_directories(directory: Path, files: list[RenderedFile]) -> None:

@@ -3,8 +3,9 @@
 Handlers import ``tasker_core``; when tasker-py is not installed, ``tasker_ctl.sdk.compat`` makes
 that name resolve to this package (and ``tasker_core.<sub>`` to ``tasker_ctl.sdk.<sub>``), so the
 same handler code runs either way. Only the surface handlers use is provided: handler classes,
-mixins, the functional DSL, context and result types, and the error classes. Worker, client and
-FFI functions are not: they need a Tasker server.
+mixins (HTTP included), the functional DSL, context and result types, batch outcomes, the error
+classes and classifier, and the log functions. Worker, client, registry, domain-event and FFI
+names are not: they need a Tasker server (``tests/unit/sdk/test_sdk_surface.py`` lists them).
 
 As in tasker-py, the top-level ``TaskerError`` is the infrastructure error
 (``tasker_core.exceptions``); handler errors derive from ``tasker_core.errors.TaskerError``.
@@ -32,6 +33,12 @@ from tasker_ctl.sdk.errors import (
 )
 from tasker_ctl.sdk.errors import TimeoutError as StepTimeoutError
 from tasker_ctl.sdk.errors import ValidationError as StepValidationError
+from tasker_ctl.sdk.errors.error_classifier import (
+    ErrorClassifier,
+    get_classifier,
+    is_permanent,
+    is_retryable,
+)
 from tasker_ctl.sdk.exceptions import (
     ConversionError,
     FFIError,
@@ -40,6 +47,7 @@ from tasker_ctl.sdk.exceptions import (
     WorkerBootstrapError,
     WorkerNotInitializedError,
 )
+from tasker_ctl.sdk.logging import log_debug, log_error, log_info, log_trace, log_warn
 from tasker_ctl.sdk.models import (
     DependencyResultsWrapper,
     HandlerWrapper,
@@ -48,7 +56,7 @@ from tasker_ctl.sdk.models import (
     TaskWrapper,
     WorkflowStepWrapper,
 )
-from tasker_ctl.sdk.step_handler import DecisionHandler, StepHandler
+from tasker_ctl.sdk.step_handler import ApiHandler, ApiResponse, DecisionHandler, StepHandler
 from tasker_ctl.sdk.types import (
     BatchAnalyzerOutcome,
     BatchWorkerContext,
@@ -58,12 +66,15 @@ from tasker_ctl.sdk.types import (
     DecisionType,
     ErrorType,
     FfiStepEvent,
+    LogContext,
     ResultStatus,
     StepContext,
     StepHandlerResult,
 )
 
 __all__ = [
+    "ApiHandler",
+    "ApiResponse",
     "AuthenticationError",
     "AuthorizationError",
     "BatchAggregationScenario",
@@ -80,10 +91,12 @@ __all__ = [
     "DecisionPointOutcome",
     "DecisionType",
     "DependencyResultsWrapper",
+    "ErrorClassifier",
     "ErrorType",
     "FFIError",
     "FfiStepEvent",
     "HandlerWrapper",
+    "LogContext",
     "NetworkError",
     "NotFoundError",
     "PermanentError",
@@ -105,4 +118,12 @@ __all__ = [
     "WorkerBootstrapError",
     "WorkerNotInitializedError",
     "WorkflowStepWrapper",
+    "get_classifier",
+    "is_permanent",
+    "is_retryable",
+    "log_debug",
+    "log_error",
+    "log_info",
+    "log_trace",
+    "log_warn",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 
@@ -42,8 +43,8 @@ class StepDefinitionWrapper:
     """``step_definition``: the template's declaration of the step."""
 
     name: str
+    description: str
     handler: HandlerWrapper
-    description: str = ""
     dependencies: list[str] = field(default_factory=list)
     retry: dict[str, Any] = field(default_factory=dict)
     timeout_seconds: int = 30
@@ -102,32 +103,54 @@ class DependencyResultsWrapper:
 
 @dataclass
 class WorkflowStepWrapper:
-    """``workflow_step``: this step instance (name, attempts, inputs, checkpoint)."""
+    """``workflow_step``: this step instance (name, attempts, inputs, results, timestamps).
+
+    The fields and their order are tasker-py's; ``template_step_name`` and ``checkpoint`` are
+    tasker-ctl's additions at the end (a batch worker's template step, its checkpoint).
+    """
 
     workflow_step_uuid: str
+    task_uuid: str
     name: str
-    task_uuid: str = ""
-    template_step_name: str | None = None
+    named_step_uuid: str | None = None
     retryable: bool = True
     max_attempts: int = 3
+    in_process: bool = False
+    processed: bool = False
+    processed_at: datetime | None = None
     attempts: int = 0
+    last_attempted_at: datetime | None = None
+    backoff_request_seconds: int = 0
     inputs: dict[str, Any] = field(default_factory=dict)
+    results: dict[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    template_step_name: str | None = None
     checkpoint: dict[str, Any] | None = None
 
     @classmethod
-    def from_dict(cls, data: Any) -> WorkflowStepWrapper:
-        """Read the workflow step block."""
+    def from_dict(cls, data: dict[str, Any] | None) -> WorkflowStepWrapper:
+        """Read the workflow step block (timestamps as given: ISO strings or datetimes)."""
         raw = _mapping(data)
         checkpoint = raw.get("checkpoint")
         return cls(
             workflow_step_uuid=raw.get("workflow_step_uuid", ""),
-            name=raw.get("name", ""),
             task_uuid=raw.get("task_uuid", ""),
-            template_step_name=raw.get("template_step_name"),
+            name=raw.get("name", ""),
+            named_step_uuid=raw.get("named_step_uuid"),
             retryable=raw.get("retryable", True),
-            max_attempts=raw.get("max_attempts") or 3,
+            max_attempts=raw.get("max_attempts", 3),
+            in_process=raw.get("in_process", False),
+            processed=raw.get("processed", False),
+            processed_at=raw.get("processed_at"),
             attempts=raw.get("attempts") or 0,
+            last_attempted_at=raw.get("last_attempted_at"),
+            backoff_request_seconds=raw.get("backoff_request_seconds", 0),
             inputs=raw.get("inputs") or {},
+            results=raw.get("results") or {},
+            created_at=raw.get("created_at"),
+            updated_at=raw.get("updated_at"),
+            template_step_name=raw.get("template_step_name"),
             checkpoint=checkpoint if isinstance(checkpoint, dict) else None,
         )
 

@@ -459,20 +459,126 @@ class RustBatchWorkerInputs(BaseModel):
     is_no_op: bool = False
 
 
+class LogContext(BaseModel):
+    """Correlation fields for the ``log_*`` functions."""
+
+    correlation_id: str | None = None
+    task_uuid: str | None = None
+    step_uuid: str | None = None
+    namespace: str | None = None
+    operation: str | None = None
+
+
+class NoBatchesOutcome(BaseModel):
+    """An analyzer's decision to create no batch workers: ``{"type": "no_batches"}``."""
+
+    type: str = "no_batches"
+
+
+class CreateBatchesOutcome(BaseModel):
+    """An analyzer's decision to create ``worker_count`` workers from ``worker_template_name``,
+    one per cursor config."""
+
+    type: str = "create_batches"
+    worker_template_name: str
+    worker_count: int
+    cursor_configs: list[RustCursorConfig]
+    total_items: int
+
+
+BatchProcessingOutcome = NoBatchesOutcome | CreateBatchesOutcome
+
+
+def no_batches() -> NoBatchesOutcome:
+    """The outcome that creates no batch workers."""
+    return NoBatchesOutcome()
+
+
+def create_batches(
+    worker_template_name: str,
+    worker_count: int,
+    cursor_configs: list[RustCursorConfig],
+    total_items: int,
+) -> CreateBatchesOutcome:
+    """The outcome that creates workers; ``ValueError`` unless there is one config per worker."""
+    if len(cursor_configs) != worker_count:
+        raise ValueError(
+            f"cursor_configs length ({len(cursor_configs)}) must equal worker_count "
+            f"({worker_count})"
+        )
+    return CreateBatchesOutcome(
+        worker_template_name=worker_template_name,
+        worker_count=worker_count,
+        cursor_configs=cursor_configs,
+        total_items=total_items,
+    )
+
+
+class BatchAggregationResult(BaseModel):
+    """Totals over the results of a batch's workers (``aggregate_batch_results``)."""
+
+    total_processed: int
+    total_succeeded: int
+    total_failed: int
+    total_skipped: int
+    batch_count: int
+    success_rate: float
+    errors: list[dict[str, Any]] = Field(default_factory=list)
+    error_count: int
+
+
+def aggregate_batch_results(
+    worker_results: list[dict[str, Any] | None], max_errors: int = 100
+) -> BatchAggregationResult:
+    """Sum the workers' ``items_processed``/``items_succeeded``/``items_failed``/
+    ``items_skipped`` (missing results skipped), keep the first ``max_errors`` errors and count
+    them all; ``success_rate`` is succeeded over processed (0.0 when nothing was processed)."""
+    present = [result for result in worker_results if result is not None]
+
+    def total(key: str) -> int:
+        return sum(int(result.get(key, 0)) for result in present)
+
+    errors = [
+        error
+        for result in present
+        if isinstance(result.get("errors"), list)
+        for error in result["errors"]
+    ]
+    processed, succeeded = total("items_processed"), total("items_succeeded")
+    return BatchAggregationResult(
+        total_processed=processed,
+        total_succeeded=succeeded,
+        total_failed=total("items_failed"),
+        total_skipped=total("items_skipped"),
+        batch_count=len(present),
+        success_rate=succeeded / processed if processed > 0 else 0.0,
+        errors=errors[:max_errors],
+        error_count=len(errors),
+    )
+
+
 __all__ = [
+    "BatchAggregationResult",
     "BatchAnalyzerOutcome",
     "BatchMetadata",
+    "BatchProcessingOutcome",
     "BatchWorkerContext",
     "BatchWorkerOutcome",
+    "CreateBatchesOutcome",
     "CursorConfig",
     "DecisionPointOutcome",
     "DecisionType",
     "ErrorType",
     "FailureStrategy",
     "FfiStepEvent",
+    "LogContext",
+    "NoBatchesOutcome",
     "ResultStatus",
     "RustBatchWorkerInputs",
     "RustCursorConfig",
     "StepContext",
     "StepHandlerResult",
+    "aggregate_batch_results",
+    "create_batches",
+    "no_batches",
 ]

@@ -24,7 +24,11 @@ if TYPE_CHECKING:
 MIGRATION_SET = "tasker_ctl"
 MIGRATIONS_TABLE = "_sqlite_migrations"
 
-MIGRATION_NAMES: tuple[str, ...] = ("0001_initial_schema", "0002_step_output")
+MIGRATION_NAMES: tuple[str, ...] = (
+    "0001_initial_schema",
+    "0002_step_output",
+    "0003_task_priority_description",
+)
 """Every migration this version knows, in order; must match :func:`_build`."""
 
 
@@ -292,5 +296,11 @@ def _build() -> Migrations:
             not_null=["task_uuid", "step_uuid", "attempt", "stream", "text", "created_at"],
         )
         db["step_output"].create_index(["task_uuid", "id"])
+
+    @migrations(name="0003_task_priority_description")
+    def task_priority_description(db: Any) -> None:
+        # `task create -p/--priority` (1-10, Tasker's default 5) and `-d/--description`.
+        db["tasks"].add_column("priority", int, not_null_default=5)
+        db["tasks"].add_column("description", str)
 
     return migrations

@@ -45,6 +45,8 @@ class TaskRecord:
     created_at: str
     updated_at: str
     completed_at: str | None
+    priority: int = 5
+    description: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +186,8 @@ class NewTask:
     source_system: str | None = None
     correlation_id: str | None = None
     environment: str | None = None
+    priority: int = 5
+    description: str | None = None
     uuid: str = field(default_factory=new_uuid)
 
 

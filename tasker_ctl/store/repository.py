@@ -97,7 +97,8 @@ def _loads(text: str | None) -> Any:
 
 _TASK_COLUMNS = (
     "uuid, namespace, name, version, template_id, template_path, state, input, initiator, "
-    "reason, source_system, correlation_id, environment, created_at, updated_at, completed_at"
+    "reason, source_system, correlation_id, environment, created_at, updated_at, completed_at, "
+    "priority, description"
 )
 _STEP_COLUMNS = (
     "uuid, task_uuid, position, name, template_step_name, step_type, handler, retry, "
@@ -124,6 +125,8 @@ def _task_from_row(row: tuple[Any, ...]) -> TaskRecord:
         created_at=row[13],
         updated_at=row[14],
         completed_at=row[15],
+        priority=row[16],
+        description=row[17],
     )
 
 
@@ -321,7 +324,7 @@ class Repository:
             ).fetchone()[0]
             conn.execute(
                 f"INSERT INTO tasks ({_TASK_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
                 (
                     task.uuid,
                     task.namespace,
@@ -338,6 +341,8 @@ class Repository:
                     task.environment,
                     now,
                     now,
+                    task.priority,
+                    task.description,
                 ),
             )
             conn.execute(

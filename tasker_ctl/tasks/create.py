@@ -41,6 +41,9 @@ class CreateRequest:
     """``environments.<name>`` to apply; an error when the template lacks it, unless…"""
     environment_optional: bool = False
     """…this is set (an environment from the project config applies only where defined)."""
+    priority: int = 5
+    """1 (lowest) to 10, as Tasker's ``task create --priority``; stored and shown."""
+    description: str | None = None
 
 
 def create_task(request: CreateRequest) -> CreatedTask:
@@ -89,6 +92,8 @@ def create_task(request: CreateRequest) -> CreatedTask:
         source_system=SOURCE_SYSTEM,
         correlation_id=correlation_id,
         environment=environment,
+        priority=request.priority,
+        description=request.description,
     )
     with open_for_writing(request.db_path) as repository:
         task = repository.create_task(new_task, steps, edges)
@@ -102,6 +107,8 @@ def create_task(request: CreateRequest) -> CreatedTask:
         template_path=str(location.path),
         steps=tuple((step.name, step.uuid) for step in steps),
         environment=environment,
+        priority=task.priority,
+        description=task.description,
     )
 
 

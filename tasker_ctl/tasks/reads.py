@@ -152,6 +152,8 @@ def build_task_view(graph: TaskGraph, *, now: datetime | None = None) -> TaskVie
         steps=views,
         edges=tuple((names[e.from_step_uuid], names[e.to_step_uuid]) for e in graph.edges),
         environment=task.environment,
+        priority=task.priority,
+        description=task.description,
     )
 
 

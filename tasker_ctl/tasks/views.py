@@ -84,6 +84,8 @@ class TaskView:
     steps: tuple[StepView, ...]
     edges: tuple[tuple[str, str], ...]
     environment: str | None = None
+    priority: int = 5
+    description: str | None = None
 
     def to_json(self) -> JsonObject:
         """``task status --format json``: Tasker's fields, plus the command to type next."""
@@ -110,6 +112,8 @@ class TaskView:
             "reason": self.reason,
             "input": self.input,
             "environment": self.environment,
+            "priority": self.priority,
+            "description": self.description,
             "steps": [step.to_json() for step in self.steps],
             "edges": [{"from": source, "to": target} for source, target in self.edges],
         }
@@ -179,6 +183,8 @@ class CreatedTask:
     template_path: str
     steps: tuple[tuple[str, str], ...]
     environment: str | None = None
+    priority: int = 5
+    description: str | None = None
 
     def to_json(self) -> JsonObject:
         """``{"task_uuid", "status", "name", "namespace", "version", "steps"}`` and more."""
@@ -191,6 +197,8 @@ class CreatedTask:
             "created_at": self.created_at,
             "template_path": self.template_path,
             "environment": self.environment,
+            "priority": self.priority,
+            "description": self.description,
             "steps": [{"name": name, "step_uuid": uuid} for name, uuid in self.steps],
         }
 

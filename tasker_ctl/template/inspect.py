@@ -35,8 +35,17 @@ def inspect_template(template: TaskTemplate) -> dict[str, Any]:
                 "dependencies": list(step.dependencies),
                 "dependents": dependents[step.name],
                 "has_result_schema": step.result_schema is not None,
-                "result_field_count": len((step.result_schema or {}).get("properties", {}) or {}),
+                "result_field_count": _property_count(step.result_schema),
             }
             for step in template.steps
         ],
     }
+
+
+def _property_count(schema: dict[str, Any] | None) -> int | None:
+    """How many ``properties`` a result schema declares; None, as Tasker's MCP
+    ``template_inspect`` gives, when there is no schema or its ``properties`` is not an object."""
+    if schema is None:
+        return None
+    properties = schema.get("properties")
+    return len(properties) if isinstance(properties, dict) else None

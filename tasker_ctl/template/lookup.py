@@ -276,5 +276,5 @@ def _not_found(
     return NotFoundError(
         f"Template '{wanted}' not found in {searched}{suggestion}",
         hint="add the directory that holds it with --templates DIR, TASKER_TEMPLATE_PATH "
-        "or template-paths in .tasker-ctl.toml",
+        "or template-paths in the config file (.config/tasker.toml [cli])",
     )

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from tasker_ctl.template import graph
+from tasker_ctl.template import composition, graph
 from tasker_ctl.template.findings import Finding, Severity
 from tasker_ctl.template.json_schema import JsonPath, schema_problems
 from tasker_ctl.template.models import RetryPolicy, StepDefinition, StepType, TaskTemplate
@@ -134,6 +134,32 @@ def orphan_steps(ctx: RuleContext) -> None:
             ctx.add("ORPHAN_STEP", WARNING, message, step.name, ("steps", index))
 
 
+def compositions(ctx: RuleContext) -> None:
+    """A step's ``composition:`` block: its shape, its output against ``result_schema``, and the
+    ``grammar:`` callable convention (Tasker's checks that need no capability registry)."""
+    for index, step in ctx.steps():
+        if step.composition is None:
+            continue
+        path = ("steps", index, "composition")
+        problem = composition.parse_error(step.composition)
+        if problem is not None:
+            message = f"failed to parse composition: {problem}"
+            ctx.add("COMPOSITION_PARSE_ERROR", ERROR, message, step.name, path)
+            continue
+        if step.result_schema is not None:
+            produced = composition.output_schema(step.composition)
+            for severity, message in composition.schema_compatibility(produced, step.result_schema):
+                ctx.add("COMPOSITION_RESULT_SCHEMA_MISMATCH", severity, message, step.name, path)
+        callable_name = step.handler.callable
+        if not callable_name.startswith(composition.GRAMMAR_PREFIX):
+            message = (
+                f"step has a composition but callable '{callable_name}' does not use the "
+                "'grammar:' prefix"
+            )
+            handler_path = ("steps", index, "handler")
+            ctx.add("COMPOSITION_CALLABLE_CONVENTION", WARNING, message, step.name, handler_path)
+
+
 def cycles(ctx: RuleContext) -> None:
     index_of = {step.name: i for i, step in reversed(list(ctx.steps()))}
     for cycle in graph.find_cycles(ctx.dependencies):
@@ -149,6 +175,7 @@ REFERENCE_RULES: tuple[Rule, ...] = (
     namespace_length,
     result_schemas,
     orphan_steps,
+    compositions,
     cycles,
 )
 
@@ -262,23 +289,26 @@ def convergence_steps(ctx: RuleContext) -> None:
 
 def retry_ranges(ctx: RuleContext) -> None:
     for index, step in ctx.steps():
-        problem = _retry_problem(step.retry)
-        if problem:
+        for severity, problem in _retry_problems(step.retry):
             message = f"Step '{step.name}' retry {problem}"
-            ctx.add("RETRY_OUT_OF_RANGE", WARNING, message, step.name, ("steps", index, "retry"))
+            ctx.add("RETRY_OUT_OF_RANGE", severity, message, step.name, ("steps", index, "retry"))
 
 
-def _retry_problem(retry: RetryPolicy) -> str | None:
-    if not 1 <= retry.max_attempts <= 100:
-        return f"max_attempts {retry.max_attempts} is outside 1..100"
+def _retry_problems(retry: RetryPolicy) -> Iterator[tuple[Severity, str]]:
+    """What is odd about a retry block. ``max_attempts: 0`` is fine (Tasker runs the step once,
+    without retries); backoffs below the declared minimums are only remarks, since Tasker
+    declares those minimums but never enforces them."""
+    if retry.max_attempts > 100:
+        yield WARNING, f"max_attempts {retry.max_attempts} is outside 0..100"
+        return
     base, cap = retry.backoff_base_ms, retry.max_backoff_ms
-    if base is not None and base < 100:
-        return f"backoff_base_ms {base} is below 100"
-    if cap is not None and cap < 1000:
-        return f"max_backoff_ms {cap} is below 1000"
     if base is not None and cap is not None and cap < base:
-        return f"max_backoff_ms {cap} is below backoff_base_ms {base}"
-    return None
+        yield WARNING, f"max_backoff_ms {cap} is below backoff_base_ms {base}"
+        return
+    if base is not None and base < 100:
+        yield INFO, f"backoff_base_ms {base} is below 100"
+    elif cap is not None and cap < 1000:
+        yield INFO, f"max_backoff_ms {cap} is below 1000"
 
 
 def event_declarations(ctx: RuleContext) -> None:

@@ -213,8 +213,21 @@ _SHAPE_NAMES = {
 }
 
 
-def visualize_task(view: TaskView, template: TaskTemplate, output_format: str = "mermaid") -> str:
-    """A stored task as Mermaid (the graph), a markdown document, or JSON (reference §7.4)."""
+def visualize_task(
+    view: TaskView,
+    template: TaskTemplate,
+    output_format: str = "mermaid",
+    *,
+    base_url: str | None = None,
+    graph_only: bool = False,
+) -> str:
+    """A stored task as Mermaid (the graph), a markdown document, or JSON (reference §7.4).
+
+    The markdown document is laid out as Tasker's: the title, the graph, then "Step Details"
+    with the task's header lines and the step table. ``graph_only`` leaves the details out;
+    ``base_url`` (a Tasker server's address) adds Tasker's links: the task's
+    ``/v1/tasks/<uuid>`` and each step's ``…/workflow_steps/<uuid>``.
+    """
     data = task_visualization(view, template)
     if output_format == "json":
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
@@ -226,25 +239,33 @@ def visualize_task(view: TaskView, template: TaskTemplate, output_format: str = 
     diagram = mermaid_graph(nodes, edges)
     if output_format != "markdown":
         return diagram
+    document = f"# {view.name}\n\n```mermaid\n{diagram}```\n"
+    if graph_only:
+        return document
+    return document + "\n## Step Details\n\n" + _task_details(view, data, base_url)
+
+
+def _task_details(view: TaskView, data: dict[str, Any], base_url: str | None) -> str:
     header = data["table"]["header"]
     lines = [
-        f"# {view.name}",
-        "",
         f"**Task**: {header['name']} | **Namespace**: {header['namespace']} | "
         f"**Version**: {header['version']}",
-        "",
         f"**Status**: {header['status']} | **Completion**: "
         f"{header['completion_percentage']:.0f}% | **Health**: {header['health_status']} | "
         f"**Elapsed**: {header['elapsed']}",
-        "",
-        "```mermaid",
-        diagram + "```",
-        "",
-        "## Step Details",
-        "",
-        "| Step | Type | Handler | State | Duration | Attempts | Error |",
-        "|------|------|---------|-------|----------|----------|-------|",
     ]
+    task_path = f"/v1/tasks/{view.task_uuid}"
+    if base_url is not None:
+        lines.append(f"[Task Detail]({base_url}{task_path})")
+    columns = ["Step", "Type", "Handler", "State", "Duration", "Attempts", "Error"]
+    if base_url is not None:
+        columns.append("Link")
+    lines += [
+        "",
+        "| " + " | ".join(columns) + " |",
+        "|" + "|".join("-" * (len(column) + 2) for column in columns) + "|",
+    ]
+    step_uuids = {step.name: step.step_uuid for step in view.steps}
     for row in data["table"]["rows"]:
         cells = [
             row["name"],
@@ -255,6 +276,9 @@ def visualize_task(view: TaskView, template: TaskTemplate, output_format: str = 
             row["attempts"],
             row["error_type"] or _NONE,
         ]
+        if base_url is not None:
+            step_path = f"{task_path}/workflow_steps/{step_uuids[row['name']]}"
+            cells.append(f"[view]({base_url}{step_path})")
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from tasker_ctl.cli import app
 from tasker_ctl.config import load_project_config
 
 EXAMPLE_FILES = [
-    ".tasker-ctl.toml",
+    ".config/tasker.toml",
     "handlers/__init__.py",
     "templates/hello_world.yaml",
     "handlers/hello_world.py",
@@ -80,14 +81,15 @@ def test_init_refuses_to_overwrite_and_writes_nothing(tmp_path: Path) -> None:
         "error: init: already exists: handlers/__init__.py; nothing was written\n"
     )
     assert (tmp_path / "handlers" / "__init__.py").read_text(encoding="utf-8") == "# mine\n"
-    assert not (tmp_path / ".tasker-ctl.toml").exists()
+    assert not (tmp_path / ".config" / "tasker.toml").exists()
 
 
 def test_no_example_writes_only_the_layout(tmp_path: Path) -> None:
     result = run("init", "--no-example")
     assert result.exit_code == 0, result.output
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == [
-        ".tasker-ctl.toml",
+        ".config",
+        ".config/tasker.toml",
         "handlers",
         "handlers/__init__.py",
         "templates",
@@ -95,11 +97,35 @@ def test_no_example_writes_only_the_layout(tmp_path: Path) -> None:
     assert "✓ Created templates/\n" in result.stdout
 
 
+def test_init_writes_upstreams_unified_file_with_the_contrib_remote(tmp_path: Path) -> None:
+    assert run("init", "--no-example").exit_code == 0
+    written = tomllib.loads((tmp_path / ".config" / "tasker.toml").read_text(encoding="utf-8"))
+    assert written["profile"]["default"]["orchestration"]["base_url"] == "http://localhost:8080"
+    assert written["profile"]["default"]["worker"]["base_url"] == "http://localhost:8081"
+    assert written["cli"]["remotes"] == [
+        {"name": "tasker-contrib", "url": "https://github.com/tasker-systems/tasker-contrib.git"}
+    ]
+
+
+def test_no_contrib_leaves_the_remote_out(tmp_path: Path) -> None:
+    assert run("init", "--no-example", "--no-contrib").exit_code == 0
+    written = tomllib.loads((tmp_path / ".config" / "tasker.toml").read_text(encoding="utf-8"))
+    assert "remotes" not in written["cli"]
+
+
+def test_init_beside_a_legacy_file_warns_that_the_new_file_wins(tmp_path: Path) -> None:
+    (tmp_path / ".tasker-ctl.toml").write_text('default-language = "python"\n', encoding="utf-8")
+    result = run("init", "--no-example")
+    assert result.exit_code == 0, result.output
+    assert "legacy" in result.stderr
+    assert load_project_config(tmp_path).file == tmp_path / ".config" / "tasker.toml"
+
+
 def test_init_into_a_new_directory_says_to_cd_there(tmp_path: Path) -> None:
     result = run("init", "project")
     assert result.exit_code == 0, result.output
     assert "Next:\n  cd project\n" in result.stdout
-    assert (tmp_path / "project" / ".tasker-ctl.toml").is_file()
+    assert (tmp_path / "project" / ".config" / "tasker.toml").is_file()
 
 
 @pytest.mark.slow

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -274,3 +275,54 @@ def test_the_installed_entry_point_creates_and_reads_a_task(project: Path) -> No
     )  # fmt: skip
     assert status.returncode == 0, status.stderr
     assert json.loads(status.stdout)["input"] == {"order_id": 9}
+
+
+# --- priority and description (Tasker's `task create -p/-d`) ---------------------------------
+
+
+def test_priority_and_description_are_stored_and_shown() -> None:
+    task = create_task("-p", "8", "-d", "Nightly re-run for order 1")
+    status = run("task", "status", task, "--format", "json")
+    assert status.exit_code == 0, status.output
+    shown = json.loads(status.stdout)
+    assert (shown["priority"], shown["description"]) == (8, "Nightly re-run for order 1")
+    text = run("task", "status", task).stdout
+    assert "  Priority: 8\n" in text
+    assert "  Description: Nightly re-run for order 1\n" in text
+
+
+def test_priority_defaults_to_five_and_is_checked() -> None:
+    task = create_task()
+    assert json.loads(run("task", "status", task, "--format", "json").stdout)["priority"] == 5
+    result = run(
+        "task", "create", "-n", "shop", "--name", "process_order", "-i", '{"order_id": 1}',
+        "--priority", "11",
+    )  # fmt: skip
+    assert result.exit_code == 2
+
+
+def test_a_store_from_before_priorities_is_migrated_and_keeps_its_tasks(project: Path) -> None:
+    from sqlite_utils import Database
+
+    from tasker_ctl.store.migrations import _build
+
+    db_file = project / "old.db"
+    _build().apply(Database(db_file), stop_before="0003_task_priority_description")
+    with sqlite3.connect(db_file) as conn:
+        conn.execute(
+            "INSERT INTO template_snapshots (id, content_hash, namespace, name, version, snapshot,"
+            " created_at) VALUES (1, 'h', 'shop', 'process_order', '1.0.0', '{}', 'now')"
+        )
+        conn.execute(
+            "INSERT INTO tasks (uuid, namespace, name, version, template_id, state, input,"
+            " created_at, updated_at) VALUES ('0199a46a-0000-7000-8000-000000000001', 'shop',"
+            " 'process_order', '1.0.0', 1, 'pending', '{}', 'now', 'now')"
+        )
+    listed = run("task", "list", "--db", str(db_file), "--format", "json")
+    assert listed.exit_code == 0, listed.output
+    status = run("task", "status", "0199a46a", "--db", str(db_file), "--format", "json")
+    assert status.exit_code == 0, status.output
+    assert (json.loads(status.stdout)["priority"], json.loads(status.stdout)["description"]) == (
+        5,
+        None,
+    )

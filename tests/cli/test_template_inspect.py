@@ -105,7 +105,7 @@ def test_json(ecommerce: Path) -> None:
         "dependencies": ["process_payment", "update_inventory"],
         "dependents": ["send_confirmation"],
         "has_result_schema": False,
-        "result_field_count": 0,
+        "result_field_count": None,
     }
     assert steps["validate_cart"]["dependents"] == ["process_payment", "update_inventory"]
 
@@ -121,6 +121,27 @@ def test_result_field_count(tmp_path: Path) -> None:
     (step,) = json.loads(inspect("--format", "json", path).stdout)["steps"]
 
     assert (step["has_result_schema"], step["result_field_count"]) == (True, 2)
+
+
+@pytest.mark.parametrize(
+    ("result_schema", "count"),
+    [
+        ("{type: object}", None),  # no properties: null, as Tasker's MCP template_inspect
+        ("{type: object, properties: {}}", 0),
+    ],
+)
+def test_result_field_count_is_null_without_properties(
+    tmp_path: Path, result_schema: str, count: int | None
+) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "name: t\nnamespace_name: tests\nversion: 1.0.0\nsteps:\n"
+        f"  - {{name: a, handler: {{callable: h.A}}, result_schema: {result_schema}}}\n"
+    )
+
+    (step,) = json.loads(inspect("--format", "json", path).stdout)["steps"]
+
+    assert step["result_field_count"] == count
 
 
 def test_an_invalid_template_is_refused_with_its_first_error(template_fixtures: Path) -> None:

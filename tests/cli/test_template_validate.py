@@ -389,3 +389,36 @@ def test_a_short_version_is_told_to_be_quoted_only_when_it_is_a_number(
     assert (
         f"warning INVALID_VERSION Version '1.0' is not in x.y.z form; {advice}\n" in linted.stdout
     )
+
+
+# Retry blocks as Tasker's own fixture templates write them (e.g. tests/fixtures/task_templates/
+# python/checkpoint_yield_test.yaml, rust/boundary_max_attempts_zero.yaml): --strict passes.
+UPSTREAM_STYLE_RETRIES = """\
+name: retry_shapes
+namespace_name: tests
+version: 1.0.0
+steps:
+  - name: once
+    handler: {callable: h.Once}
+    retry: {retryable: false, max_attempts: 0}
+    result_schema: {type: object}
+  - name: quick
+    handler: {callable: h.Quick}
+    dependencies: [once]
+    retry: {retryable: true, max_attempts: 3, backoff: exponential, backoff_base_ms: 50}
+    result_schema: {type: object}
+  - name: capped
+    handler: {callable: h.Capped}
+    dependencies: [quick]
+    retry: {max_attempts: 2, backoff: linear, backoff_base_ms: 100, max_backoff_ms: 500}
+    result_schema: {type: object}
+"""
+
+
+def test_strict_passes_on_retry_blocks_tasker_uses(write_template: WriteTemplate) -> None:
+    path = write_template(UPSTREAM_STYLE_RETRIES)
+    result = validate("--strict", path)
+    assert result.exit_code == 0, result.output
+    shown = json.loads(validate("--format", "json", path).stdout)
+    retry = [f for f in shown["files"][0]["findings"] if f["code"] == "RETRY_OUT_OF_RANGE"]
+    assert [(f["step"], f["severity"]) for f in retry] == [("quick", "info"), ("capped", "info")]

@@ -22,9 +22,12 @@ from tasker_ctl.sdk.types import (
     BatchWorkerOutcome,
     CursorConfig,
     RustBatchWorkerInputs,
+    RustCursorConfig,
     StepContext,
     StepHandlerResult,
 )
+from tasker_ctl.sdk.types import create_batches as create_batches_outcome
+from tasker_ctl.sdk.types import no_batches as create_no_batches_outcome
 
 MAX_AGGREGATED_ERRORS = 100
 
@@ -444,4 +447,12 @@ class Batchable:
         }
 
 
-__all__ = ["BatchAggregationScenario", "BatchWorkerConfig", "Batchable", "batch_id_for"]
+__all__ = [
+    "BatchAggregationScenario",
+    "BatchWorkerConfig",
+    "Batchable",
+    "RustCursorConfig",
+    "batch_id_for",
+    "create_batches_outcome",
+    "create_no_batches_outcome",
+]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tasker_ctl.sdk.step_handler import mixins
+from tasker_ctl.sdk.step_handler.api import ApiHandler, ApiResponse
 from tasker_ctl.sdk.step_handler.base import StepHandler
 from tasker_ctl.sdk.step_handler.decision import DecisionHandler
 from tasker_ctl.sdk.step_handler.functional import (
@@ -10,6 +11,7 @@ from tasker_ctl.sdk.step_handler.functional import (
     Decision,
     FunctionalHandler,
     HandlerDecorator,
+    api_handler,
     batch_analyzer,
     batch_worker,
     decision_handler,
@@ -19,12 +21,15 @@ from tasker_ctl.sdk.step_handler.functional import (
 )
 
 __all__ = [
+    "ApiHandler",
+    "ApiResponse",
     "BatchConfig",
     "Decision",
     "DecisionHandler",
     "FunctionalHandler",
     "HandlerDecorator",
     "StepHandler",
+    "api_handler",
     "batch_analyzer",
     "batch_worker",
     "decision_handler",

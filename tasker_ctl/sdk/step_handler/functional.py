@@ -16,6 +16,7 @@ from typing import Any, Protocol, cast
 from tasker_ctl.sdk.batch_processing.batchable import Batchable
 from tasker_ctl.sdk.classify import classify_exception
 from tasker_ctl.sdk.step_handler.base import StepHandler
+from tasker_ctl.sdk.step_handler.mixins.api import APIMixin
 from tasker_ctl.sdk.step_handler.mixins.decision import DecisionMixin
 from tasker_ctl.sdk.types import (
     DecisionPointOutcome,
@@ -149,6 +150,7 @@ def _handler_class(
     mixins: tuple[type, ...] = (),
     prepare: _Prepare | None = None,
     transform: _Transform = _generic,
+    attributes: dict[str, Any] | None = None,
 ) -> type[StepHandler]:
     """Generate the handler class; ``call`` is a coroutine function when ``fn`` is one."""
 
@@ -179,6 +181,7 @@ def _handler_class(
         "__doc__": fn.__doc__,
         "__module__": getattr(fn, "__module__", __name__),
         "__qualname__": getattr(fn, "__qualname__", fn.__name__),
+        **(attributes or {}),
     }
     return cast(type[StepHandler], type(fn.__name__, (*mixins, StepHandler), namespace))
 
@@ -289,11 +292,41 @@ def batch_worker(name: str, version: str = "1.0.0") -> HandlerDecorator:
     return decorate
 
 
+def _add_api(handler: StepHandler, _context: StepContext, kwargs: dict[str, Any]) -> None:
+    kwargs["api"] = handler
+
+
+def api_handler(
+    name: str,
+    base_url: str,
+    version: str = "1.0.0",
+    timeout: float = 30.0,
+    default_headers: dict[str, str] | None = None,
+) -> HandlerDecorator:
+    """Make ``fn`` an HTTP handler; it also receives ``api``, the handler instance with the
+    ``APIMixin`` methods (``get``/``post``/…, ``api_success``, ``api_failure``, …) on
+    ``base_url``."""
+
+    def decorate(fn: Callable[..., Any]) -> FunctionalHandler:
+        attributes = {
+            "base_url": base_url,
+            "default_timeout": timeout,
+            "default_headers": default_headers or {},
+        }
+        cls = _handler_class(
+            fn, name, version, mixins=(APIMixin,), prepare=_add_api, attributes=attributes
+        )
+        return _attach(fn, cls)
+
+    return decorate
+
+
 __all__ = [
     "BatchConfig",
     "Decision",
     "FunctionalHandler",
     "HandlerDecorator",
+    "api_handler",
     "batch_analyzer",
     "batch_worker",
     "decision_handler",

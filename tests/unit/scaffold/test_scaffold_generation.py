@@ -188,7 +188,7 @@ def test_an_undefined_variable_is_a_template_error(tmp_path: Path) -> None:
     (choice.template.directory / "file.txt.tera").write_text("{{ nope }}")
 
     with pytest.raises(
-        InvalidDataError, match=r"file\.txt\.tera: cannot render: 'nope' is undefined"
+        InvalidDataError, match=r"file\.txt\.tera:1: cannot render: 'nope' is undefined"
     ):
         generate(choice, {"name": "x"}, tmp_path / "out")
 
@@ -199,6 +199,56 @@ def test_a_syntax_error_names_the_file_and_line(tmp_path: Path) -> None:
 
     with pytest.raises(InvalidDataError, match=r"file.txt.tera:2: template syntax error"):
         generate(choice, {"name": "x"}, tmp_path / "out")
+
+
+def test_a_failing_expression_names_the_file_and_line(tmp_path: Path) -> None:
+    choice = _choice(tmp_path)
+    (choice.template.directory / "file.txt.tera").write_text("one\ntwo\n{{ 1 / 0 }}\n")
+
+    with pytest.raises(InvalidDataError) as raised:
+        generate(choice, {"name": "x"}, tmp_path / "out")
+
+    where = choice.template.directory / "file.txt.tera"
+    assert raised.value.message.startswith(f"{where}:3: cannot render: ZeroDivisionError")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_failure_in_a_shared_partial_names_the_partial(tmp_path: Path) -> None:
+    choice = _choice(tmp_path)
+    (choice.template.directory / "file.txt.tera").write_text('a\n{% include "_shared/p.tera" %}')
+    partial = choice.plugin.root / "_shared" / "p.tera"
+    partial.write_text("x\ny\n{{ [] | first | upper }}{{ 1 // 0 }}\n")
+
+    with pytest.raises(InvalidDataError) as raised:
+        generate(choice, {"name": "x"}, tmp_path / "out")
+
+    assert raised.value.message.startswith(f"{partial}:3: cannot render:")
+
+
+def test_a_failure_in_an_output_name_names_the_template_toml(tmp_path: Path) -> None:
+    toml = TEMPLATE_TOML.replace(
+        'filename = "{{ name | snake_case }}.txt"', 'filename = "{{ 1 / 0 }}"'
+    )
+    choice = _choice(tmp_path, toml)
+
+    with pytest.raises(InvalidDataError) as raised:
+        generate(choice, {"name": "x"}, tmp_path / "out")
+
+    assert raised.value.message.startswith(
+        f"{choice.template.directory / 'template.toml'} (an output filename or subdir)"
+    )
+
+
+def test_truncate_follows_tera(tmp_path: Path) -> None:
+    choice = _choice(tmp_path)
+    (choice.template.directory / "file.txt.tera").write_text(
+        "{{ name | truncate(length=2) }} {{ name | truncate(length=9) }} "
+        '{{ name | truncate(length=3, end="") }}'
+    )
+
+    generate(choice, {"name": "widget"}, tmp_path / "out")
+
+    assert (tmp_path / "out" / "things" / "widget.txt").read_text() == "wi… widget wid"
 
 
 @pytest.mark.parametrize(

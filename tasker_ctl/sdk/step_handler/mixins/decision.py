@@ -39,7 +39,14 @@ class DecisionMixin:
         outcome = DecisionPointOutcome.create_steps(steps, routing_context=routing_context)
         return self.decision_success_with_outcome(outcome, metadata=metadata)
 
-    route_to_steps = decision_success
+    def route_to_steps(
+        self,
+        step_names: list[str],
+        routing_context: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> StepHandlerResult:
+        """``decision_success`` under tasker-py's other name (its first parameter named so)."""
+        return self.decision_success(step_names, routing_context, metadata)
 
     def decision_success_with_outcome(
         self, outcome: DecisionPointOutcome, metadata: dict[str, Any] | None = None
