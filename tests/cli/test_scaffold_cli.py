@@ -133,8 +133,12 @@ def test_the_generated_tests_pass_with_pytest(generated: Path) -> None:
     if python is None:
         pytest.skip("no tasker_core implementation (install tasker-py or set TASKER_PY_PYTHON)")
 
-    # The API scaffold needs httpx, which tasker-py brings and tasker-ctl does not.
-    probe = subprocess.run([python, "-c", "import httpx"], capture_output=True, check=False)
+    # The API scaffold needs tasker-py's ApiResponse (and httpx); tasker-ctl's own SDK has none.
+    probe = subprocess.run(
+        [python, "-c", "import httpx, tasker_core; tasker_core.ApiResponse"],
+        capture_output=True,
+        check=False,
+    )
     has_httpx = probe.returncode == 0
     skip_api = [] if has_httpx else ["--ignore", str(generated / API_TEST_FILE)]
     expected = GENERATED_TEST_COUNT if has_httpx else GENERATED_TEST_COUNT - API_TEST_COUNT
