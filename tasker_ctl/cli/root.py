@@ -35,9 +35,10 @@ def _group(help_text: str) -> typer.Typer:
 
 _GROUP_HELP = {
     "template": "Task templates: validate, inspect, draw; scaffolds: list, info, generate.",
-    "task": "Tasks in the local store: create, run, inspect, and operator actions.",
+    "task": "Tasks in the local store, or a Tasker server with --profile: create, run, inspect.",
     "plugin": "Scaffold plugins: list the discovered ones, validate one.",
     "generate": "Python code from a task template: types, handler stubs, a scaffold.",
+    "profile": "Connection profiles of Tasker servers: list, show, check.",
 }
 
 
@@ -55,10 +56,23 @@ def _root(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            "-p",
+            help="Send the task commands to this profile's Tasker server "
+            "(default: $TASKER_CLIENT_PROFILE; neither: the local store).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Local-first command line for Tasker workflows."""
     if no_color:
         console.disable_color()
+    from tasker_ctl.cli import backend
+
+    backend.select_profile(profile)
 
 
 def _template_commands(group: typer.Typer) -> None:
@@ -75,10 +89,12 @@ def _template_commands(group: typer.Typer) -> None:
 
 
 def _task_commands(group: typer.Typer) -> None:
-    from tasker_ctl.cli import task, task_run
+    from tasker_ctl.cli import server_templates, task, task_run
+    from tasker_ctl.cli.backend import local_only
 
-    group.command("create")(task.create)
-    group.command("run")(task_run.run)
+    run_now = local_only("task create --run", when=lambda **kwargs: bool(kwargs.get("run_now")))
+    group.command("create")(run_now(task.create))
+    group.command("run")(local_only("task run")(task_run.run))
     group.command("list")(task.list_tasks)
     group.command("status")(task.status)
     group.command("get", hidden=True)(task.status)
@@ -90,8 +106,9 @@ def _task_commands(group: typer.Typer) -> None:
     group.command("reset-step")(task.reset_step)
     group.command("resolve-step")(task.resolve_step)
     group.command("complete-step")(task.complete_step)
-    group.command("retry")(task.retry)
+    group.command("retry")(local_only("task retry")(task.retry))
     group.command("visualize")(task.visualize)
+    server_templates.register(group)
 
 
 def _plugin_commands(group: typer.Typer) -> None:
@@ -99,6 +116,14 @@ def _plugin_commands(group: typer.Typer) -> None:
 
     group.command("list")(scaffold.plugin_list)
     group.command("validate")(scaffold.plugin_validate)
+
+
+def _profile_commands(group: typer.Typer) -> None:
+    from tasker_ctl.cli import profile
+
+    group.command("list")(profile.list_profiles)
+    group.command("show")(profile.show)
+    group.command("check")(profile.check)
 
 
 def _generate_commands(group: typer.Typer) -> None:
@@ -114,6 +139,7 @@ _GROUPS: dict[str, Callable[[typer.Typer], None]] = {
     "task": _task_commands,
     "plugin": _plugin_commands,
     "generate": _generate_commands,
+    "profile": _profile_commands,
 }
 _TOP_LEVEL = ("init",)
 
@@ -154,12 +180,25 @@ def __getattr__(name: str) -> typer.Typer:
     raise AttributeError(name)
 
 
+def _requested_command(arguments: list[str]) -> str | None:
+    """The first word that is not an option (nor the value of ``--profile``/``-p``)."""
+    skip = False
+    for argument in arguments:
+        if skip:
+            skip = False
+        elif argument in ("--profile", "-p"):
+            skip = True
+        elif not argument.startswith("-"):
+            return argument
+    return None
+
+
 def main() -> None:
     """Console-script entry point."""
     # Looking pydantic plugins up scans every installed distribution (~60 ms per command);
     # tasker-ctl needs none. Set PYDANTIC_DISABLE_PLUGINS yourself to choose otherwise.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     collector.pause()
-    requested = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)
+    requested = _requested_command(sys.argv[1:])
     known = requested in _GROUPS or requested in _TOP_LEVEL
     build_app(requested if known else None)(prog_name="tasker-ctl")

@@ -25,8 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from tasker_ctl.errors import NotFoundError, UsageError, did_you_mean
+from tasker_ctl.remote import PROFILE_ENV, selected_profile_name
 
-PROFILE_ENV = "TASKER_CLIENT_PROFILE"
+__all__ = ["PROFILE_ENV", "Auth", "Profile", "load_profile", "selected_profile_name"]
+
 DEFAULT_PROFILE = "default"
 DEFAULT_BASE_URL = "http://localhost:8080"
 DEFAULT_TIMEOUT_MS = 30000
@@ -159,14 +161,6 @@ def read_profile_file(path: Path) -> ProfileFile:
             hint="see `tasker-ctl profile list` and the README section on Tasker servers",
         )
     return ProfileFile(path=path, tables=tables)
-
-
-def selected_profile_name(flag: str | None, environ: Mapping[str, str] | None = None) -> str | None:
-    """``--profile``, else ``TASKER_CLIENT_PROFILE``, else None (stay local)."""
-    if flag:
-        return flag
-    env = os.environ if environ is None else environ
-    return env.get(PROFILE_ENV) or None
 
 
 def load_profile(
