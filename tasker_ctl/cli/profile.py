@@ -36,6 +36,7 @@ def _chosen(name: str | None) -> str:
 def list_profiles(output_format: FormatOption = OutputFormat.TEXT) -> None:
     """List the profiles of the profile file in use, and where it is."""
     from tasker_ctl.cli.backend import profile_name
+    from tasker_ctl.remote.profiles import display_url
     from tasker_ctl.remote.profiles import list_profiles as find_profiles
 
     path, profiles = find_profiles()
@@ -55,7 +56,7 @@ def list_profiles(output_format: FormatOption = OutputFormat.TEXT) -> None:
         if profile.description:
             print(f"    {profile.description}")
         _label("Transport", profile.transport, "    ")
-        _label("Orchestration", profile.base_url, "    ")
+        _label("Orchestration", display_url(profile.base_url), "    ")
     if active is None:
         print(
             "No profile selected: task commands use the local store (--profile NAME selects one)."
@@ -76,13 +77,15 @@ def show(name: NameArgument = None, output_format: FormatOption = OutputFormat.T
 
 
 def _print_profile(profile: Profile) -> None:
+    from tasker_ctl.remote.profiles import display_url
+
     print(f"Profile: {profile.name}")
     _label("File", profile.where)
     if profile.description:
         _label("Description", profile.description)
     _label("Transport", profile.transport)
     print("  Orchestration:")
-    _label("URL", profile.base_url, "    ")
+    _label("URL", display_url(profile.base_url), "    ")
     _label("Timeout", f"{profile.timeout_ms}ms", "    ")
     _label("Max retries", profile.max_retries, "    ")
     _label("Auth", "none" if profile.auth is None else profile.auth.describe(), "    ")
@@ -94,8 +97,8 @@ def check(name: NameArgument = None, output_format: FormatOption = OutputFormat.
     """Probe the profile's server: ``/health`` (no credentials needed), then one authenticated
     read (``GET /v1/tasks``), which tells a wrong or missing key."""
     from tasker_ctl.remote import contract
-    from tasker_ctl.remote.client import ServerClient, display_url
-    from tasker_ctl.remote.profiles import load_profile
+    from tasker_ctl.remote.client import ServerClient
+    from tasker_ctl.remote.profiles import display_url, load_profile
 
     profile = load_profile(_chosen(name))
     read = contract.operation("list_tasks")

@@ -15,7 +15,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from tasker_ctl.errors import (
     EXIT_DATA,
@@ -32,6 +31,7 @@ from tasker_ctl.remote.errors import (
     ServerProtocolError,
     ServerUnavailableError,
 )
+from tasker_ctl.remote.profiles import display_url
 
 if TYPE_CHECKING:
     import httpx
@@ -47,14 +47,6 @@ _BAD_REQUEST_EXIT = {
     "cancel_task": EXIT_FAILURE,
     "resolve_step_manually": EXIT_FAILURE,
 }
-
-
-def display_url(url: str) -> str:
-    """``url`` without any user:password part, for messages."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc="****@" + parts.netloc.rsplit("@", 1)[1]))
 
 
 class ServerClient:

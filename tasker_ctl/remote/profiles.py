@@ -23,11 +23,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from tasker_ctl.errors import NotFoundError, UsageError, did_you_mean
 from tasker_ctl.remote import PROFILE_ENV, selected_profile_name
 
-__all__ = ["PROFILE_ENV", "Auth", "Profile", "load_profile", "selected_profile_name"]
+__all__ = [
+    "PROFILE_ENV",
+    "Auth",
+    "Profile",
+    "display_url",
+    "load_profile",
+    "selected_profile_name",
+]
 
 DEFAULT_PROFILE = "default"
 DEFAULT_BASE_URL = "http://localhost:8080"
@@ -40,6 +48,14 @@ PROJECT_FILES = (
     Path("tasker-client.toml"),
 )
 _TRANSPORTS = {"rest": "rest", "http": "rest", "grpc": "grpc"}
+
+
+def display_url(url: str) -> str:
+    """``url`` without any user:password part, for messages."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc="****@" + parts.netloc.rsplit("@", 1)[1]))
 
 
 @dataclass(frozen=True)
@@ -89,6 +105,13 @@ class Profile:
     description: str | None = None
     namespaces: tuple[str, ...] = ()
 
+    def __repr__(self) -> str:
+        return (
+            f"Profile(name={self.name!r}, file={self.file!r}, "
+            f"base_url={display_url(self.base_url)!r}, timeout_ms={self.timeout_ms}, "
+            f"max_retries={self.max_retries}, auth={self.auth!r}, transport={self.transport!r})"
+        )
+
     @property
     def where(self) -> str:
         """Where the profile comes from, for messages."""
@@ -102,7 +125,7 @@ class Profile:
             "description": self.description,
             "transport": self.transport,
             "orchestration": {
-                "base_url": self.base_url,
+                "base_url": display_url(self.base_url),
                 "timeout_ms": self.timeout_ms,
                 "max_retries": self.max_retries,
                 "auth": None if self.auth is None else self.auth.to_json(),

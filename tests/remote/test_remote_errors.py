@@ -22,8 +22,8 @@ from tasker_ctl.errors import (
     EXIT_USAGE,
     TaskerCtlError,
 )
-from tasker_ctl.remote.client import ServerClient, display_url
-from tasker_ctl.remote.profiles import Auth, Profile
+from tasker_ctl.remote.client import ServerClient
+from tasker_ctl.remote.profiles import Auth, Profile, display_url
 from tasker_ctl.remote.tasks import RemoteTasks
 from tasker_ctl.tasks.create import CreateRequest
 

@@ -168,3 +168,13 @@ def test_list_and_selection(project: Path) -> None:
     assert selected_profile_name(None, {}) is None
     assert selected_profile_name(None, {"TASKER_CLIENT_PROFILE": "ci"}) == "ci"
     assert selected_profile_name("staging", {"TASKER_CLIENT_PROFILE": "ci"}) == "staging"
+
+
+def test_a_password_in_the_url_is_masked_in_output(tmp_path: Path) -> None:
+    _write(
+        tmp_path / ".config" / "tasker.toml",
+        '[profile.x.orchestration]\nbase_url = "https://ann:pw-secret@tasker.example.com"\n',
+    )
+    profile = load_profile("x", start=tmp_path, home=tmp_path / "home", environ={})
+    assert "pw-secret" not in str(profile.to_json()) + repr(profile)
+    assert profile.to_json()["orchestration"]["base_url"] == "https://****@tasker.example.com"
