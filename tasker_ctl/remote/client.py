@@ -171,6 +171,7 @@ class ServerClient:
                 raise self._protocol(op, f"status {status}, which the contract does not declare")
             if body is _NOT_JSON:
                 raise self._protocol(op, "a body that is not JSON")
+            body = contract.tolerated(op.operation_id, body)
             problems = contract.response_problems(op.operation_id, status, body)
             if problems:
                 more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""

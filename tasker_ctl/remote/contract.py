@@ -81,6 +81,22 @@ def api_version() -> str:
     return str(document()["info"]["version"])
 
 
+def tolerated(operation_id: str, body: Any) -> Any:
+    """``body`` with the one known deviation of real servers from the document mended.
+
+    tasker-core's ``TemplateDetail.configuration`` is an ``Option`` that its service sets to
+    ``None`` ("don't expose full config via API"), so servers send ``"configuration": null``
+    although the document declares a required object. It is read as ``{}`` (nothing to compare).
+    """
+    if (
+        operation_id == "get_template"
+        and isinstance(body, dict)
+        and body.get("configuration", 0) is None
+    ):
+        return {**body, "configuration": {}}
+    return body
+
+
 def response_problems(operation_id: str, status: int, body: Any) -> list[str]:
     """How ``body`` breaks the JSON schema declared for ``status`` (``$.path: message`` each)."""
     spec = operation(operation_id).responses.get(str(status), {})

@@ -294,3 +294,17 @@ def test_a_client_of_a_grpc_profile_is_refused(profile: Profile) -> None:
     with pytest.raises(TaskerCtlError, match="REST") as caught:
         ServerClient(replace(profile, transport="grpc"))
     assert caught.value.exit_code == EXIT_USAGE
+
+
+def test_a_template_detail_with_a_null_configuration_is_read_as_upstream_sends_it(
+    fake: FakeTasker, remote: RemoteTasks
+) -> None:
+    from fake_tasker_server import Injected
+
+    detail = {"namespace": "ecommerce", "name": "x", "version": "1.0.0", "steps": []}
+    fake.inject("get_template", Injected(200, {**detail, "configuration": None}))
+    assert template_detail(remote.client, "ecommerce", "x", "1.0.0").configuration == {}
+    fake.inject("get_template", Injected(200, {**detail, "configuration": "text"}))
+    with pytest.raises(TaskerCtlError) as caught:
+        template_detail(remote.client, "ecommerce", "x", "1.0.0")
+    assert caught.value.exit_code == 76
