@@ -16,6 +16,12 @@ TEMPLATE_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "templates"
 WriteTemplate = Callable[..., Path]
 
 
+@pytest.fixture(autouse=True)
+def _no_server_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's TASKER_CLIENT_PROFILE would send the local task commands to a server."""
+    monkeypatch.delenv("TASKER_CLIENT_PROFILE", raising=False)
+
+
 @pytest.fixture
 def write_template(tmp_path: Path) -> WriteTemplate:
     """Write dedented YAML text to ``tmp_path/<name>`` and return the file's path."""

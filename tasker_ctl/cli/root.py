@@ -13,7 +13,7 @@ from typer.core import TyperGroup
 
 from tasker_ctl import __version__
 from tasker_ctl.cli import collector, console, start_up_finished
-from tasker_ctl.errors import EXIT_INTERRUPTED, EXIT_USAGE, TaskerCtlError
+from tasker_ctl.errors import EXIT_INTERRUPTED, TaskerCtlError
 
 
 class _ErrorBoundary(TyperGroup):
@@ -37,10 +37,11 @@ def _group(help_text: str) -> typer.Typer:
 
 _GROUP_HELP = {
     "template": "Task templates: validate, inspect, draw; scaffolds: list, info, generate.",
-    "task": "Tasks in the local store: create, run, inspect, and operator actions.",
+    "task": "Tasks in the local store, or a Tasker server with --profile: create, run, inspect.",
     "plugin": "Scaffold plugins: list the discovered ones, validate one.",
     "generate": "Python code from a task template: types, handler stubs, a scaffold.",
     "config": "tasker-ctl's own settings: where each comes from.",
+    "profile": "Connection profiles of Tasker servers: list, show, check.",
 }
 
 
@@ -64,15 +65,6 @@ def _root(
             show_default=False,
         ),
     ] = None,
-    profile: Annotated[
-        str | None,
-        typer.Option(
-            "--profile",
-            "-p",
-            help="A Tasker server profile (not supported yet: tasker-ctl runs tasks locally).",
-            show_default=False,
-        ),
-    ] = None,
     verbose: Annotated[
         int,
         typer.Option(
@@ -87,21 +79,26 @@ def _root(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            "-p",
+            help="Send the task commands to this profile's Tasker server "
+            "(default: $TASKER_CLIENT_PROFILE; neither: the local store).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Local-first command line for Tasker workflows."""
+    from tasker_ctl.cli import backend
     from tasker_ctl.config import use_config_file
 
     if no_color:
         console.disable_color()
     console.set_verbosity(verbose)
     use_config_file(config)
-    if profile is not None:
-        console.error(
-            f"--profile {profile}: server profiles are not supported yet; "
-            "tasker-ctl runs tasks locally",
-            "drop --profile ([profile.*] tables in .config/tasker.toml are read without error)",
-        )
-        raise typer.Exit(EXIT_USAGE)
+    backend.select_profile(profile)
 
 
 def _template_commands(group: typer.Typer) -> None:
@@ -118,24 +115,27 @@ def _template_commands(group: typer.Typer) -> None:
 
 
 def _task_commands(group: typer.Typer) -> None:
-    from tasker_ctl.cli import task, task_run
+    from tasker_ctl.cli import server_templates, task, task_run
+    from tasker_ctl.cli.backend import local_only
 
-    group.command("create")(task.create)
-    group.command("run")(task_run.run)
+    run_now = local_only("task create --run", when=lambda **kwargs: bool(kwargs.get("run_now")))
+    group.command("create")(run_now(task.create))
+    group.command("run")(local_only("task run")(task_run.run))
     group.command("list")(task.list_tasks)
     group.command("status")(task.status)
     group.command("get", hidden=True)(task.status)
     group.command("steps")(task.steps)
     group.command("step")(task.step)
     group.command("audit")(task.audit)
-    group.command("logs")(task.logs)
+    group.command("logs")(local_only("task logs")(task.logs))
     group.command("step-audit", hidden=True)(task.audit)
     group.command("cancel")(task.cancel)
     group.command("reset-step")(task.reset_step)
     group.command("resolve-step")(task.resolve_step)
     group.command("complete-step")(task.complete_step)
-    group.command("retry")(task.retry)
+    group.command("retry")(local_only("task retry")(task.retry))
     group.command("visualize")(task.visualize)
+    server_templates.register(group)
 
 
 def _plugin_commands(group: typer.Typer) -> None:
@@ -143,6 +143,14 @@ def _plugin_commands(group: typer.Typer) -> None:
 
     group.command("list")(scaffold.plugin_list)
     group.command("validate")(scaffold.plugin_validate)
+
+
+def _profile_commands(group: typer.Typer) -> None:
+    from tasker_ctl.cli import profile
+
+    group.command("list")(profile.list_profiles)
+    group.command("show")(profile.show)
+    group.command("check")(profile.check)
 
 
 def _generate_commands(group: typer.Typer) -> None:
@@ -165,6 +173,7 @@ _GROUPS: dict[str, Callable[[typer.Typer], None]] = {
     "plugin": _plugin_commands,
     "generate": _generate_commands,
     "config": _config_commands,
+    "profile": _profile_commands,
 }
 _TOP_LEVEL = ("init",)
 

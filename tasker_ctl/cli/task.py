@@ -128,9 +128,10 @@ def create(
 
     With --run, run it at once; the exit code is then the run's (0 complete, 1 failed).
     """
+    from tasker_ctl.cli.backend import tasks
     from tasker_ctl.cli.options import project_config
     from tasker_ctl.config import max_input_bytes, template_search_path
-    from tasker_ctl.tasks.create import CreateRequest, create_task
+    from tasker_ctl.tasks.create import CreateRequest
     from tasker_ctl.tasks.inputs import read_json_argument
 
     config = project_config()
@@ -151,7 +152,7 @@ def create(
         environment=environment or config.environment,
         environment_optional=environment is None,
     )
-    created = create_task(request)
+    created = tasks.create_task(request)
     if output_format is OutputFormat.JSON:
         # With --run, every line is one JSON document: the task, then the run's events.
         document = {"type": "task_created", **created.to_json()} if run_now else created.to_json()
@@ -195,7 +196,7 @@ def list_tasks(
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
     """List tasks, newest first."""
-    from tasker_ctl import tasks
+    from tasker_ctl.cli.backend import tasks
 
     listing = tasks.list_tasks(db_path(db), namespace=namespace, status=status, limit=limit)
     if output_format is OutputFormat.JSON:
@@ -231,7 +232,7 @@ def status(
     ] = False,
 ) -> None:
     """Show a task: its status, progress, health, its DAG and steps (the reference's `task get`)."""
-    from tasker_ctl import tasks
+    from tasker_ctl.cli.backend import tasks
 
     path = db_path(db)
     view = tasks.task_status(path, task)
@@ -370,7 +371,7 @@ def steps(
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
     """List a task's steps with their state, attempts and readiness."""
-    from tasker_ctl import tasks
+    from tasker_ctl.cli.backend import tasks
 
     view = tasks.task_steps(db_path(db), task)
     if output_format is OutputFormat.JSON:
@@ -409,7 +410,7 @@ def step(
     The error shows the exception, where it was raised and its traceback (the handler's frames
     with their source as it was when it failed); --attempt N shows an earlier attempt's error.
     """
-    from tasker_ctl import tasks
+    from tasker_ctl.cli.backend import tasks
     from tasker_ctl.errors import NotFoundError
 
     detail = tasks.task_step_detail(db_path(db), task, step_name)
@@ -584,7 +585,7 @@ def audit(
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
     """Show every recorded state transition of a task, or of one of its steps."""
-    from tasker_ctl import tasks
+    from tasker_ctl.cli.backend import tasks
 
     entries = tasks.task_audit(db_path(db), task, step_name)
     if output_format is OutputFormat.JSON:
@@ -635,7 +636,7 @@ def cancel(
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
     """Cancel a task and every step that has not finished."""
-    from tasker_ctl import tasks
+    from tasker_ctl.cli.backend import tasks
 
     result = tasks.cancel_task(db_path(db), task, reason=reason)
     if output_format is OutputFormat.JSON:
@@ -656,7 +657,7 @@ def reset_step(
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
     """Reset a step in error to pending, with its attempts back to 0, so a run retries it."""
-    from tasker_ctl import tasks
+    from tasker_ctl.cli.backend import tasks
 
     result = tasks.reset_step(db_path(db), task, step_name, reason=reason, reset_by=reset_by)
     _report(result, output_format, "Step reset successfully!")
@@ -674,7 +675,7 @@ def resolve_step(
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
     """Mark a step resolved by hand; its dependents may then run."""
-    from tasker_ctl import tasks
+    from tasker_ctl.cli.backend import tasks
 
     result = tasks.resolve_step(
         db_path(db), task, step_name, reason=reason, resolved_by=resolved_by
@@ -700,7 +701,7 @@ def complete_step(
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
     """Complete a step by hand with the result its dependents will see."""
-    from tasker_ctl import tasks
+    from tasker_ctl.cli.backend import tasks
     from tasker_ctl.cli.options import project_config
     from tasker_ctl.config import max_input_bytes
     from tasker_ctl.errors import InvalidDataError
@@ -774,7 +775,7 @@ def visualize(
     ] = False,
 ) -> None:
     """Draw a task as Mermaid: each step coloured by its state, untaken branches dashed."""
-    from tasker_ctl import tasks
+    from tasker_ctl.cli.backend import tasks
     from tasker_ctl.template.models import TaskTemplate
     from tasker_ctl.ui.visualize import visualize_task
 

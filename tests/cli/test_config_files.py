@@ -261,12 +261,10 @@ def test_dash_c_works_in_a_subprocess_before_the_command_name(tmp_path: Path) ->
     assert f"config file: {named}" in result.stderr
 
 
-def test_a_server_profile_is_refused_clearly(tmp_path: Path) -> None:
+def test_a_profile_that_is_not_defined_is_refused_clearly(tmp_path: Path) -> None:
     result = run_tasker_ctl("--profile", "staging", "task", "list", cwd=tmp_path)
-    assert result.returncode == 2
-    assert result.stderr.startswith(
-        "error: --profile staging: server profiles are not supported yet"
-    )
+    assert result.returncode == 66
+    assert result.stderr.startswith("error: no profile 'staging'")
 
 
 # --- a project laid out the way upstream `init` lays it out ------------------------------------
