@@ -45,6 +45,7 @@ class RunStarted:
     finished_count: int
     at: str
     steps: tuple[StepSnapshot, ...] = ()
+    taken_over_from: str | None = None  # whose lease this run took, in a sentence
 
 
 @dataclass(frozen=True)

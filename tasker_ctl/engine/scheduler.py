@@ -49,7 +49,9 @@ from tasker_ctl.engine.events import (
     StepTransitioned,
     TaskTransitioned,
 )
+from tasker_ctl.engine.lease import DEFAULT_HEARTBEAT_SECONDS, RunLease
 from tasker_ctl.engine.workers import Completion, WorkerPool
+from tasker_ctl.errors import RunInterruptedError, TaskerCtlError
 from tasker_ctl.handlers.invoke import ResolvedHandler, UnresolvedHandler
 from tasker_ctl.handlers.outcome import StepOutcome
 from tasker_ctl.handlers.payload import HandlerDefinition, build_payload
@@ -70,9 +72,10 @@ from tasker_ctl.store.records import (
     StepChange,
     StepRecord,
     TaskChange,
+    TaskGraph,
     TaskRecord,
 )
-from tasker_ctl.store.repository import Repository
+from tasker_ctl.store.repository import Repository, TransitionConflictError
 
 if TYPE_CHECKING:
     from tasker_ctl.engine.dynamic import StepPlan
@@ -132,6 +135,8 @@ class RunOptions:
     concurrency: int = DEFAULT_CONCURRENCY
     grace_seconds: float = DEFAULT_GRACE_SECONDS
     clock: Callable[[], float] = time.monotonic
+    heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS
+    take_over: bool = False  # take the task's lease even from a live (stuck) run
 
 
 @dataclass(frozen=True)
@@ -146,6 +151,7 @@ class RunResult:
     duration_ms: int
     interrupted: bool = False
     observer_errors: tuple[str, ...] = ()
+    stopped_by: RunInterruptedError | None = None  # an operator command from another process
 
     @property
     def succeeded(self) -> bool:
@@ -245,13 +251,36 @@ class Engine:
         self._batch_running: Counter[str] = Counter()
         self._held: dict[str, deque[str]] = {}
         self._stopped_batches: set[str] = set()
+        self._notice: TaskerCtlError | None = None
+        self._pool: WorkerPool | None = None
+        self._stopped_by: RunInterruptedError | None = None
 
     # --- the run -------------------------------------------------------------------------------
 
     def run(self, task_uuid: str) -> RunResult:
         """Run ``task_uuid`` until nothing more can run; resumable after any interruption."""
         started = self.options.clock()
-        graph = self.repository.load_graph(task_uuid)
+        lease = RunLease(
+            self.repository, task_uuid, self.options.heartbeat_seconds, self._on_notice
+        )
+        # The lease is taken in the transaction that moves the task: a second run is refused
+        # before anything changes, and no write of this run can come before its lease.
+        with self._one_transaction():
+            graph = self.repository.load_graph(task_uuid)
+            takeover = lease.acquire(
+                take_over=self.options.take_over, task_state=str(graph.task.state)
+            )
+            schedule = self._start(graph, None if takeover is None else takeover.describe())
+        lease.start()
+        try:
+            interrupted = self._schedule() if schedule else False
+        finally:
+            lease.stop(release=True)
+        return self._result(started, interrupted)
+
+    def _start(self, graph: TaskGraph, taken_over_from: str | None) -> bool:
+        """Take in the stored graph, announce the run, open the task; False: nothing to run."""
+        task_uuid = graph.task.uuid
         self._task: TaskRecord = graph.task
         self._task_state = str(graph.task.state)
         self.steps = {record.uuid: self._runtime(record) for record in graph.steps}
@@ -272,13 +301,26 @@ class Engine:
                 finished,
                 _now_text(),
                 snapshots,
+                taken_over_from,
             )
         )
-        interrupted = False
         runnable = any(s.state not in _RESTING_STEP_STATES for s in self.steps.values())
-        if self._task_state not in TASK_TERMINAL or runnable:
-            interrupted = self._schedule()
-        return self._result(started, interrupted)
+        schedule = self._task_state not in TASK_TERMINAL or runnable
+        if schedule and self.steps:
+            self._open_task()  # _schedule finds the task open already
+        return schedule
+
+    def _on_notice(self, notice: TaskerCtlError) -> None:
+        """From the heartbeat thread: stop at the next turn of the loop (wake it if it waits)."""
+        self._notice = notice
+        pool = self._pool
+        if pool is not None:
+            pool.completions.put(_WAKE)
+
+    def _raise_notice(self) -> None:
+        if self._notice is not None:
+            notice, self._notice = self._notice, None
+            raise notice
 
     def _runtime(self, record: StepRecord) -> _Step:
         return _Step(
@@ -303,8 +345,10 @@ class Engine:
         self._apply_pending_outcomes()
         self._build_readiness()
         pool = WorkerPool(max(1, self.options.concurrency))
+        self._pool = pool
         try:
             while True:
+                self._raise_notice()
                 self._release_due_retries()
                 with self._one_transaction():
                     while self._runnable and len(self._in_flight) < self.options.concurrency:
@@ -320,13 +364,26 @@ class Engine:
                     continue
                 while not pool.completions.empty():
                     completions.append(pool.completions.get_nowait())
-                with self._one_transaction():
+                try:
+                    with self._one_transaction():
+                        for completion in completions:
+                            self._handle(completion, pool)
+                except RunInterruptedError:
                     for completion in completions:
-                        self._handle(completion, pool)
+                        pool.completions.put(completion)  # refused before any was recorded
+                    raise
                 self._expire_timeouts()
         except KeyboardInterrupt:
             self._drain(pool)
             return True
+        except RunInterruptedError as notice:
+            # An operator changed the task from another process: its change stands; record
+            # what the running handlers do within the grace period, then stop.
+            self._stopped_by = notice
+            self.repository.heed_interrupts(False)
+            self._drain(pool)
+            self._reload_states()
+            return False
         finally:
             pool.shutdown()
         self._finish_task()
@@ -751,9 +808,36 @@ class Engine:
                     # Keep the progress; the step stays in_progress and resumes from it.
                     self._save_checkpoint(self.steps[completion.step_uuid], completion.outcome)
                 else:
-                    self._record(completion.step_uuid, completion.outcome)
+                    self._record_drained(completion.step_uuid, completion.outcome)
         except KeyboardInterrupt:
             pass
+
+    def _record_drained(self, step_uuid: str, outcome: StepOutcome) -> None:
+        """Record a handler that finished while the run stops; if an operator moved its step
+        meanwhile (``task cancel``), the move stands and the attempt's result is still kept."""
+        try:
+            self._record(step_uuid, outcome)
+        except TransitionConflictError:
+            step = self.steps[step_uuid]
+            self.repository.add_attempt_result(
+                self._task.uuid,
+                step_uuid,
+                step.attempts,
+                AttemptOutcome(
+                    success=outcome.success,
+                    result=outcome.result,
+                    error=None if outcome.success else _error_json(outcome),
+                    metadata={**(outcome.metadata or {}), "step_moved_by_operator": True},
+                ),
+            )
+
+    def _reload_states(self) -> None:
+        """After an operator's change: where the task and its steps now stand in the store."""
+        graph = self.repository.load_graph(self._task.uuid)
+        self._task_state = str(graph.task.state)
+        for record in graph.steps:
+            if record.uuid in self.steps:
+                self.steps[record.uuid].state = str(record.state)
 
     def _transition(
         self,
@@ -861,6 +945,7 @@ class Engine:
             duration_ms=duration_ms,
             interrupted=interrupted,
             observer_errors=tuple(f"{type(e).__name__}: {e}" for _, e in self.bus.failures),
+            stopped_by=self._stopped_by,
         )
         self._emit(
             RunFinished(
@@ -875,6 +960,10 @@ class Engine:
             )
         )
         return result
+
+
+_WAKE = Completion("", -1, StepOutcome.failed("wake the scheduler", "wake", retryable=False))
+"""Put on the completion queue to wake a waiting scheduler; it matches no step."""
 
 
 def _handler_definition(handler: Mapping[str, Any]) -> HandlerDefinition:

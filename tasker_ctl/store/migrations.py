@@ -24,7 +24,10 @@ if TYPE_CHECKING:
 MIGRATION_SET = "tasker_ctl"
 MIGRATIONS_TABLE = "_sqlite_migrations"
 
-MIGRATION_NAMES: tuple[str, ...] = ("0001_initial_schema",)
+MIGRATION_NAMES: tuple[str, ...] = (
+    "0001_initial_schema",
+    "0002_run_leases",
+)
 """Every migration this version knows, in order; must match :func:`_build`."""
 
 
@@ -272,5 +275,27 @@ def _build() -> Migrations:
             not_null=["task_uuid", "step_uuid", "attempt", "success", "created_at"],
         )
         db["step_results"].create_index(["task_uuid", "id"])
+
+    @migrations(name="0002_run_leases")
+    def run_leases(db: Any) -> None:
+        # One row per task that was ever run: who holds (or last held) its run, and since when.
+        db["run_leases"].create(
+            {
+                "task_uuid": str,
+                "token": str,
+                "pid": int,
+                "host": str,
+                "boot_id": str,
+                "process_start": str,
+                "acquired_at": str,
+                "heartbeat_at": str,
+                "heartbeat_seconds": float,
+                "released_at": str,
+                "interrupt": str,
+            },
+            pk="task_uuid",
+            foreign_keys=[("task_uuid", "tasks", "uuid")],
+            not_null=["token", "pid", "host", "acquired_at", "heartbeat_at", "heartbeat_seconds"],
+        )
 
     return migrations

@@ -65,6 +65,30 @@ class StepView:
 
 
 @dataclass(frozen=True)
+class RunView:
+    """Whether a live process runs the task (``running``), its last run stopped before the task
+    came to rest (``interrupted``), or neither (``none``). Kept apart from the task's status."""
+
+    state: str = "none"
+    pid: int | None = None
+    host: str | None = None
+    since: str | None = None
+    heartbeat: str | None = None
+    stopped_at: str | None = None
+
+    def to_json(self) -> JsonObject:
+        """``{"state", "holder": {"pid", "host"} | null, "since", "heartbeat", "stopped_at"}``."""
+        holder = None if self.pid is None else {"pid": self.pid, "host": self.host}
+        return {
+            "state": self.state,
+            "holder": holder,
+            "since": self.since,
+            "heartbeat": self.heartbeat,
+            "stopped_at": self.stopped_at,
+        }
+
+
+@dataclass(frozen=True)
 class TaskView:
     """A task with its derived status and every step (``task status``)."""
 
@@ -89,6 +113,7 @@ class TaskView:
     steps: tuple[StepView, ...]
     edges: tuple[tuple[str, str], ...]
     environment: str | None = None
+    run: RunView = field(default_factory=RunView)
 
     def to_json(self) -> JsonObject:
         """``task status --format json``."""
@@ -114,6 +139,7 @@ class TaskView:
             "environment": self.environment,
             "steps": [step.to_json() for step in self.steps],
             "edges": [{"from": source, "to": target} for source, target in self.edges],
+            "run": self.run.to_json(),
         }
 
 
