@@ -12,116 +12,18 @@ import sqlite3
 import subprocess
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from engine_handlers.workflows import StepSpec, create, stored_steps, write_template
-from subprocesses import REPO_ROOT, subprocess_env, tasker_ctl_command
+from engine_handlers.workflows import stored_steps
+from held_runs import HELD_THEN_NEXT, Workflow, finish, starts, store_state, wait_for
 
-from tasker_ctl.engine.lease import holder_alive, this_process
 from tasker_ctl.engine.scheduler import RunOptions
 from tasker_ctl.errors import EXIT_BUSY
-from tasker_ctl.store.records import LeaseRecord
 from tasker_ctl.tasks.actions import cancel_task
 from tasker_ctl.tasks.reads import task_status
 from tasker_ctl.tasks.run import run_task
-
-HELD_THEN_NEXT = [
-    StepSpec("first", handler="held"),
-    StepSpec("second", depends_on=("first",)),
-]
-ENV = {"TASKER_CTL_HEARTBEAT_SECONDS": "0.2"}
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    """Poll ``condition`` until it holds (a process reaching a point); fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
-
-
-def journal_lines(path: Path) -> list[list[str]]:
-    """``[kind, step, pid, time]`` per line of the handlers' journal."""
-    return [line.split() for line in path.read_text().splitlines()] if path.exists() else []
-
-
-def starts(path: Path, step: str) -> list[int]:
-    """The pids that started ``step``, in order."""
-    return [
-        int(pid) for kind, name, pid, _ in journal_lines(path) if (kind, name) == ("start", step)
-    ]
-
-
-def store_state(db: Path) -> dict[str, Any]:
-    """Every row a run writes (steps, transitions, results, the lease but its heartbeat)."""
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        return {
-            table: conn.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()
-            for table in ("tasks", "steps", "task_transitions", "step_transitions", "step_results")
-        } | {
-            "lease": conn.execute(
-                "SELECT task_uuid, token, pid, acquired_at, released_at, interrupt FROM run_leases"
-            ).fetchall()
-        }
-    finally:
-        conn.close()
-
-
-class Workflow:
-    """A template in ``tmp_path``, tasks created from it, and ``tasker-ctl`` run against them."""
-
-    def __init__(self, tmp_path: Path, steps: list[StepSpec], name: str = "leased") -> None:
-        self.db = tmp_path / "tasker.db"
-        self.templates = tmp_path / "templates"
-        self.gate = tmp_path / "gate"
-        self.journal = tmp_path / "journal.txt"
-        self.name = name
-        write_template(self.templates, name, steps)
-
-    def create(self) -> str:
-        return create(
-            self.db,
-            self.templates,
-            self.name,
-            {"journal": str(self.journal), "gate": str(self.gate)},
-        )
-
-    def start(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            tasker_ctl_command(*args, "--db", str(self.db)),
-            cwd=REPO_ROOT,
-            env=subprocess_env(**ENV),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            tasker_ctl_command(*args, "--db", str(self.db)),
-            cwd=REPO_ROOT,
-            env=subprocess_env(**ENV),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-
-    def status_json(self, task_uuid: str) -> dict[str, Any]:
-        done = self.run("task", "status", task_uuid, "--format", "json")
-        assert done.returncode == 0, done.stderr
-        document: dict[str, Any] = json.loads(done.stdout)
-        return document
-
-
-def finish(process: subprocess.Popen[str], timeout: float = 60) -> tuple[int, str, str]:
-    out, err = process.communicate(timeout=timeout)
-    return process.returncode, out, err
 
 
 def test_a_second_run_is_refused_at_once_and_changes_nothing(tmp_path: Path) -> None:
@@ -308,6 +210,9 @@ def test_a_holder_on_another_host_is_alive_until_its_heartbeat_is_stale(tmp_path
 
 
 def test_a_reused_pid_is_not_taken_for_the_holder() -> None:
+    from tasker_ctl.engine.lease import holder_alive, this_process
+    from tasker_ctl.store.records import LeaseRecord
+
     me = this_process()
     if me.process_start is None:
         pytest.skip("the platform does not tell a process's start time")
