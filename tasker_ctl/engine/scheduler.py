@@ -88,6 +88,7 @@ CHECKPOINT_LIMIT = "checkpoint_limit"
 CONTINUE_ON_FAILURE = "continue_on_failure"
 FAIL_FAST = "fail_fast"
 _CREATING_STEP_TYPES = frozenset({"decision", "batchable"})
+_CHANGED_ELSEWHERE = "changed_by_operator"  # the event of a move another process made
 
 # How a task that is not yet running gets to ``steps_in_process`` (events, in order).
 _TO_RUNNING: dict[str, tuple[TaskEvent, ...]] = {
@@ -832,12 +833,31 @@ class Engine:
             )
 
     def _reload_states(self) -> None:
-        """After an operator's change: where the task and its steps now stand in the store."""
+        """After an operator's change: where the task and its steps now stand in the store,
+        told to the observers too (so a live view does not keep showing the old states)."""
         graph = self.repository.load_graph(self._task.uuid)
-        self._task_state = str(graph.task.state)
+        at = _now_text()
         for record in graph.steps:
-            if record.uuid in self.steps:
-                self.steps[record.uuid].state = str(record.state)
+            step = self.steps.get(record.uuid)
+            if step is not None and step.state != record.state:
+                self._emit(
+                    StepTransitioned(
+                        task_uuid=self._task.uuid,
+                        step_uuid=record.uuid,
+                        step_name=record.name,
+                        from_state=step.state,
+                        to_state=str(record.state),
+                        event=_CHANGED_ELSEWHERE,
+                        attempt=record.attempts,
+                        max_attempts=record.max_attempts,
+                        at=at,
+                    )
+                )
+                step.state = str(record.state)
+        if self._task_state != graph.task.state:
+            moved = (self._task_state, str(graph.task.state))
+            self._emit(TaskTransitioned(self._task.uuid, *moved, _CHANGED_ELSEWHERE, at))
+            self._task_state = moved[1]
 
     def _transition(
         self,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from engine_handlers.workflows import stored_steps
+from engine_handlers.workflows import StepSpec, stored_attempts, stored_steps
 from held_runs import HELD_THEN_NEXT, Workflow, finish, starts, store_state, wait_for
 
 from tasker_ctl.engine.scheduler import RunOptions
@@ -151,9 +151,41 @@ def test_cancel_from_another_terminal_stops_the_run_with_a_clear_message(
     assert document["run"]["state"] == "none"
     assert starts(flow.journal, "second") == []
     first = next(step for step in document["steps"] if step["name"] == "first")
-    assert first["state"] == "cancelled"
-    attempts = flow.run("task", "step", task_uuid, "first", "--format", "json")
-    assert attempts.returncode == 0
+    assert first["state"] == "cancelled"  # the operator's move stands; what the handler did is kept
+    (kept,) = stored_attempts(flow.db, first["step_uuid"])
+    assert kept.success and kept.result["pid"] == running.pid
+    assert kept.metadata["step_moved_by_operator"] is True
+
+
+def test_another_operator_command_stops_the_run_to_be_continued(tmp_path: Path) -> None:
+    flow = Workflow(
+        tmp_path,
+        [
+            StepSpec("gated", handler="gated", retry={"max_attempts": 1}),
+            StepSpec("held", handler="held"),
+        ],
+    )
+    task_uuid = flow.create()
+    running = flow.start("task", "run", task_uuid)
+    wait_for(lambda: bool(starts(flow.journal, "held")), "the held handler to start")
+    wait_for(
+        lambda: any(s["state"] == "error" for s in flow.status_json(task_uuid)["steps"]),
+        "the gated step to fail",
+    )
+
+    reset = flow.run("task", "reset-step", task_uuid, "gated", "--reason", "gate fixed")
+    assert reset.returncode == 0, reset.stderr
+    flow.gate.touch()
+    code, _, err = finish(running)
+
+    assert code == EXIT_BUSY, err
+    assert "error: `task reset-step` by cli-operator changed the task" in err
+    assert f"hint: continue with `tasker-ctl task run {task_uuid}`" in err
+    steps = {s["name"]: s["state"] for s in flow.status_json(task_uuid)["steps"]}
+    assert steps == {"gated": "pending", "held": "complete"}
+    resumed = flow.run("task", "run", task_uuid)
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(starts(flow.journal, "held")) == 1
 
 
 def test_a_running_engine_notices_an_operator_within_a_second(tmp_path: Path) -> None:
@@ -168,6 +200,13 @@ def test_a_running_engine_notices_an_operator_within_a_second(tmp_path: Path) ->
     runner.start()
     try:
         wait_for(lambda: bool(starts(flow.journal, "first")), "the handler to start")
+        # The heartbeat comes from a thread of its own: a handler that never returns
+        # cannot let the lease go stale.
+        beat = task_status(flow.db, task_uuid).run
+        wait_for(
+            lambda: task_status(flow.db, task_uuid).run.heartbeat != beat.heartbeat,
+            "a heartbeat while the handler runs",
+        )
         cancel_task(flow.db, task_uuid, reason="stop")
         cancelled_at = time.monotonic()
         runner.join(timeout=10)
