@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import sys
 import threading
 import uuid
@@ -41,6 +40,16 @@ NOTICE_SECONDS = 0.25
 """How often the heartbeat thread looks for an operator's change or a takeover."""
 
 Notify = Callable[[TaskerCtlError], None]
+
+
+@lru_cache(maxsize=1)
+def _host() -> str:
+    """This host's name (``os.uname``: importing ``socket`` would cost ``task status`` 2 ms)."""
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket
+
+    return socket.gethostname()
 
 
 @lru_cache(maxsize=1)
@@ -70,7 +79,7 @@ def this_process() -> LeaseHolder:
     stat = _proc_stat(pid) if sys.platform.startswith("linux") else None
     return LeaseHolder(
         pid=pid,
-        host=socket.gethostname(),
+        host=_host(),
         boot_id=_boot_id(),
         process_start=None if stat is None else stat[1],
     )
@@ -78,7 +87,7 @@ def this_process() -> LeaseHolder:
 
 def _same_boot(holder: LeaseHolder) -> bool:
     """Whether ``holder`` ran on this host since its last boot (so its pid can be checked)."""
-    if holder.host != socket.gethostname():
+    if holder.host != _host():
         return False
     return holder.boot_id is None or _boot_id() is None or holder.boot_id == _boot_id()
 
@@ -117,7 +126,7 @@ def holder_alive(lease: LeaseRecord, now: datetime | None = None) -> bool:
 
 def describe_holder(lease: LeaseRecord) -> str:
     """``process 1234 since 2026-…Z`` (``on HOST`` when it is another host)."""
-    where = "" if lease.holder.host == socket.gethostname() else f" on {lease.holder.host}"
+    where = "" if lease.holder.host == _host() else f" on {lease.holder.host}"
     return f"process {lease.holder.pid}{where} since {lease.acquired_at}"
 
 
