@@ -351,7 +351,27 @@ def resolved_settings(config: ProjectConfig, bundled_plugins: Path) -> list[Sett
             Setting(
                 "profiles",
                 tuple((name, source) for name in config.profiles),
-                note="server profiles: not used yet, tasker-ctl runs tasks locally",
+                note="Tasker server profiles: choose one with --profile or TASKER_CLIENT_PROFILE",
             )
         )
     return settings
+
+
+HEARTBEAT_ENV = "TASKER_CTL_HEARTBEAT_SECONDS"
+
+
+def heartbeat_seconds(default: float) -> float:
+    """A run's lease heartbeat interval: ``TASKER_CTL_HEARTBEAT_SECONDS``, else ``default``."""
+    raw = os.environ.get(HEARTBEAT_ENV)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 3600:
+        raise UsageError(
+            f"{HEARTBEAT_ENV}={raw!r} is not a number of seconds between 0 and 3600",
+            hint=f"unset {HEARTBEAT_ENV} to use the default of {default:g} s",
+        )
+    return value

@@ -83,3 +83,41 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """A hint suffix such as `` (did you mean 'dependencies'?)``, or an empty string."""
     match = closest(word, candidates)
     return f" (did you mean '{match}'?)" if match else ""
+
+
+class RunBusyError(TaskerCtlError):
+    """Another live process runs the task (it holds the task's run lease)."""
+
+    exit_code = EXIT_BUSY
+
+
+class LeaseLostError(TaskerCtlError):
+    """This run no longer holds its task's lease: another run took it over."""
+
+    exit_code = EXIT_BUSY
+
+
+class RunInterruptedError(TaskerCtlError):
+    """An operator command changed the task from another process while this run held it.
+
+    ``notice`` is what the command recorded: ``action``, ``by``, ``reason``, ``at``, ``pid``.
+    """
+
+    def __init__(self, notice: dict[str, object]) -> None:
+        self.notice = notice
+        action = str(notice.get("action") or "an operator command")
+        by = notice.get("by")
+        reason = notice.get("reason")
+        who = f" by {by}" if by else ""
+        why = f" ({reason})" if reason else ""
+        command = action.replace("_", "-")
+        super().__init__(
+            f"`task {command}`{who} changed the task from another process{why} while this run "
+            "held it; the run stopped scheduling and recorded the steps it had running",
+            exit_code=EXIT_FAILURE if action == "cancel" else EXIT_BUSY,
+        )
+
+    @property
+    def action(self) -> str:
+        """The operator command (``cancel``, ``reset_step``, …)."""
+        return str(self.notice.get("action") or "")

@@ -264,7 +264,8 @@ def status(
     collector.resume()  # watching lasts until the task comes to rest
     frame = _status_renderable(view, template, graph, out.width)
     with Live(frame, console=out, auto_refresh=False) as live:
-        while view.status not in _RESTING_TASK_STATES:
+        # Until the task rests, or no live run is left to move it (a killed run).
+        while view.status not in _RESTING_TASK_STATES and view.run.state != "interrupted":
             time.sleep(WATCH_INTERVAL_SECONDS)
             view = tasks.task_status(path, view.task_uuid)
             live.update(_status_renderable(view, template, graph, out.width), refresh=True)
@@ -325,6 +326,9 @@ def _print_task_details(view: TaskView) -> None:
         _label("Description", view.description)
     _label("Priority", view.priority)
     _label("Status", view.status)
+    run = _run_text(view)
+    if run is not None:
+        _label("Run", run)
     _label("Created", view.created_at)
     _label("Updated", view.updated_at)
     _label("Completed", view.completed_at)
@@ -337,6 +341,19 @@ def _print_task_details(view: TaskView) -> None:
     _label("Execution", execution)
     _label("Recommended action", recommended_action_text(view))
     _label("Correlation ID", view.correlation_id)
+
+
+def _run_text(view: TaskView) -> str | None:
+    """Whether a process runs the task now, or its last run stopped half-way (None: neither)."""
+    run = view.run
+    if run.state == "running":
+        return f"running (pid {run.pid} since {run.since})"
+    if run.state == "interrupted":
+        return (
+            f"interrupted: the last run stopped at {run.stopped_at} without finishing — "
+            f"resume with `tasker-ctl task run {view.task_uuid}`"
+        )
+    return None
 
 
 def _print_step_table(view: TaskView) -> None:

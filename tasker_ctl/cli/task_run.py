@@ -37,6 +37,13 @@ RetryFailedOption = Annotated[
         "--retry-failed", help="Reset every failed step first (as `task retry`), then run."
     ),
 ]
+TakeOverOption = Annotated[
+    bool,
+    typer.Option(
+        "--take-over",
+        help="Take the task from a run that holds it but is stuck (it stops at its next write).",
+    ),
+]
 
 
 def run(
@@ -47,14 +54,18 @@ def run(
     output_format: RunFormatOption = OutputFormat.TEXT,
     quiet: QuietOption = False,
     retry_failed: RetryFailedOption = False,
+    take_over: TakeOverOption = False,
 ) -> None:
     """Run a task's ready steps in parallel, with retries, until nothing more can run.
 
     Every handler the task can reach is loaded first: if one cannot be, nothing runs (exit 78).
     Resumable: after a crash or Ctrl-C, run it again; finished steps are not run again.
+    One run at a time: while a live run holds the task, another is refused (exit 75).
     Exit 0 when the task completes, 1 when a step failed for good, 130 on Ctrl-C.
     """
-    result = execute(task, db, handlers, concurrency, output_format, quiet, retry_failed)
+    result = execute(
+        task, db, handlers, concurrency, output_format, quiet, retry_failed, take_over=take_over
+    )
     raise typer.Exit(exit_code_for(result))
 
 
@@ -66,6 +77,8 @@ def execute(
     output_format: OutputFormat,
     quiet: bool,
     retry_failed: bool = False,
+    *,
+    take_over: bool = False,
 ) -> RunResult:
     """Run ``task`` with the reporting the flags ask for (shared with ``task create --run``).
 
@@ -73,8 +86,9 @@ def execute(
     the command exits 1 without running anything.
     """
     from tasker_ctl.cli.options import project_config
-    from tasker_ctl.config import resolve_db_path
-    from tasker_ctl.engine.events import event_to_json
+    from tasker_ctl.config import heartbeat_seconds, resolve_db_path
+    from tasker_ctl.engine.events import RunStarted, event_to_json
+    from tasker_ctl.engine.lease import DEFAULT_HEARTBEAT_SECONDS
     from tasker_ctl.engine.scheduler import RunOptions
     from tasker_ctl.tasks.run import TaskAlreadyBlockedError, run_task
     from tasker_ctl.ui.run_lines import RunLog
@@ -84,7 +98,12 @@ def execute(
     modules = [*(handlers or []), *config.handler_packages]
     live = output_format is OutputFormat.TEXT and not quiet and sys.stdout.isatty()
     log = RunLog(echo=output_format is OutputFormat.TEXT and not quiet and not live)
-    observers: list[Observer] = [_quiet_on_closed_pipe(log)]
+
+    def say_takeover(event: Event) -> None:
+        if isinstance(event, RunStarted) and event.taken_over_from:
+            print(f"note: {event.taken_over_from}", file=sys.stderr, flush=True)
+
+    observers: list[Observer] = [say_takeover, _quiet_on_closed_pipe(log)]
     if live:
         from tasker_ctl.ui.live import LiveRunView
         from tasker_ctl.ui.terminal import make_console
@@ -103,7 +122,11 @@ def execute(
             task,
             handler_modules=modules,
             observers=observers,
-            options=RunOptions(concurrency=concurrency),
+            options=RunOptions(
+                concurrency=concurrency,
+                heartbeat_seconds=heartbeat_seconds(DEFAULT_HEARTBEAT_SECONDS),
+                take_over=take_over,
+            ),
             retry_failed=retry_failed,
         )
     except TaskAlreadyBlockedError as blocked:
@@ -116,6 +139,15 @@ def execute(
                 print(line)
     for problem in result.observer_errors:
         print(f"! an observer failed and was detached: {problem}", file=sys.stderr)
+    if result.stopped_by is not None:
+        stop = result.stopped_by
+        print(f"error: {stop.message}", file=sys.stderr)
+        hint = (
+            f"the task is {result.status}"
+            if stop.action == "cancel"
+            else f"continue with `tasker-ctl task run {result.task_uuid}`"
+        )
+        print(f"hint: {hint}", file=sys.stderr)
     return result
 
 
@@ -208,7 +240,10 @@ def _discard_stdout() -> None:
 
 
 def exit_code_for(result: RunResult) -> int:
-    """0 complete, 130 interrupted, 1 anything else (a step failed for good)."""
+    """0 complete, 130 interrupted, 1 anything else (a step failed for good); a run stopped by
+    an operator command from elsewhere: 1 when it cancelled the task, else 75 (run it again)."""
     if result.interrupted:
         return EXIT_INTERRUPTED
+    if result.stopped_by is not None:
+        return result.stopped_by.exit_code
     return EXIT_OK if result.succeeded else EXIT_FAILURE

@@ -70,6 +70,7 @@ class RunStarted:
     finished_count: int
     at: str
     steps: tuple[StepSnapshot, ...] = ()
+    taken_over_from: str | None = None  # whose lease this run took, in a sentence
 
 
 @dataclass(frozen=True)

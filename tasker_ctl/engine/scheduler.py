@@ -51,8 +51,10 @@ from tasker_ctl.engine.events import (
     TaskTransitioned,
 )
 from tasker_ctl.engine.isolation import FrozenJson, fresh_copy
+from tasker_ctl.engine.lease import DEFAULT_HEARTBEAT_SECONDS, RunLease
 from tasker_ctl.engine.output import OutputRecorder
 from tasker_ctl.engine.workers import Completion, WorkerPool
+from tasker_ctl.errors import RunInterruptedError, TaskerCtlError
 from tasker_ctl.handlers.invoke import ResolvedHandler, UnresolvedHandler
 from tasker_ctl.handlers.outcome import StepOutcome
 from tasker_ctl.handlers.payload import HandlerDefinition, build_payload
@@ -73,9 +75,10 @@ from tasker_ctl.store.records import (
     StepChange,
     StepRecord,
     TaskChange,
+    TaskGraph,
     TaskRecord,
 )
-from tasker_ctl.store.repository import Repository
+from tasker_ctl.store.repository import Repository, TransitionConflictError
 
 if TYPE_CHECKING:
     from tasker_ctl.engine.dynamic import StepPlan
@@ -88,6 +91,7 @@ CHECKPOINT_LIMIT = "checkpoint_limit"
 CONTINUE_ON_FAILURE = "continue_on_failure"
 FAIL_FAST = "fail_fast"
 _CREATING_STEP_TYPES = frozenset({"decision", "batchable"})
+_CHANGED_ELSEWHERE = "changed_by_operator"  # the event of a move another process made
 
 # How a task that is not yet running gets to ``steps_in_process`` (events, in order).
 _TO_RUNNING: dict[str, tuple[TaskEvent, ...]] = {
@@ -135,6 +139,8 @@ class RunOptions:
     concurrency: int = DEFAULT_CONCURRENCY
     grace_seconds: float = DEFAULT_GRACE_SECONDS
     clock: Callable[[], float] = time.monotonic
+    heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS
+    take_over: bool = False  # take the task's lease even from a live (stuck) run
 
 
 @dataclass(frozen=True)
@@ -151,6 +157,7 @@ class RunResult:
     observer_errors: tuple[str, ...] = ()
     abandoned: tuple[str, ...] = ()
     """Steps still running when an interrupted run stopped waiting (they run again next time)."""
+    stopped_by: RunInterruptedError | None = None  # an operator command from another process
 
     @property
     def succeeded(self) -> bool:
@@ -256,13 +263,36 @@ class Engine:
         self._stopped_batches: set[str] = set()
         self._abandoned: tuple[str, ...] = ()
         self._output: OutputRecorder | None = None
+        self._notice: TaskerCtlError | None = None
+        self._pool: WorkerPool | None = None
+        self._stopped_by: RunInterruptedError | None = None
 
     # --- the run -------------------------------------------------------------------------------
 
     def run(self, task_uuid: str) -> RunResult:
         """Run ``task_uuid`` until nothing more can run; resumable after any interruption."""
         started = self.options.clock()
-        graph = self.repository.load_graph(task_uuid)
+        lease = RunLease(
+            self.repository, task_uuid, self.options.heartbeat_seconds, self._on_notice
+        )
+        # The lease is taken in the transaction that moves the task: a second run is refused
+        # before anything changes, and no write of this run can come before its lease.
+        with self._one_transaction():
+            graph = self.repository.load_graph(task_uuid)
+            takeover = lease.acquire(
+                take_over=self.options.take_over, task_state=str(graph.task.state)
+            )
+            schedule = self._start(graph, None if takeover is None else takeover.describe())
+        lease.start()
+        try:
+            interrupted = self._schedule() if schedule else False
+        finally:
+            lease.stop(release=True)
+        return self._result(started, interrupted)
+
+    def _start(self, graph: TaskGraph, taken_over_from: str | None) -> bool:
+        """Take in the stored graph, announce the run, open the task; False: nothing to run."""
+        task_uuid = graph.task.uuid
         self._task: TaskRecord = graph.task
         self._task_state = str(graph.task.state)
         task_input = graph.task.input
@@ -285,13 +315,26 @@ class Engine:
                 finished,
                 _now_text(),
                 snapshots,
+                taken_over_from,
             )
         )
-        interrupted = False
         runnable = any(s.state not in _RESTING_STEP_STATES for s in self.steps.values())
-        if self._task_state not in TASK_TERMINAL or runnable:
-            interrupted = self._schedule()
-        return self._result(started, interrupted)
+        schedule = self._task_state not in TASK_TERMINAL or runnable
+        if schedule and self.steps:
+            self._open_task()  # _schedule finds the task open already
+        return schedule
+
+    def _on_notice(self, notice: TaskerCtlError) -> None:
+        """From the heartbeat thread: stop at the next turn of the loop (wake it if it waits)."""
+        self._notice = notice
+        pool = self._pool
+        if pool is not None:
+            pool.completions.put(_WAKE)
+
+    def _raise_notice(self) -> None:
+        if self._notice is not None:
+            notice, self._notice = self._notice, None
+            raise notice
 
     def _runtime(self, record: StepRecord) -> _Step:
         return _Step(
@@ -327,8 +370,10 @@ class Engine:
 
     def _loop(self) -> bool:
         pool = WorkerPool(max(1, self.options.concurrency), self.options.clock)
+        self._pool = pool
         try:
             while True:
+                self._raise_notice()
                 self._release_due_retries()
                 with self._one_transaction():
                     while self._runnable and len(self._in_flight) < self.options.concurrency:
@@ -345,13 +390,26 @@ class Engine:
                 while not pool.completions.empty():
                     completions.append(pool.completions.get_nowait())
                 self._flush_output()
-                with self._one_transaction():
+                try:
+                    with self._one_transaction():
+                        for completion in completions:
+                            self._handle(completion, pool)
+                except RunInterruptedError:
                     for completion in completions:
-                        self._handle(completion, pool)
+                        pool.completions.put(completion)  # refused before any was recorded
+                    raise
                 self._expire_timeouts(pool)
         except KeyboardInterrupt:
             self._drain(pool)
             return True
+        except RunInterruptedError as notice:
+            # An operator changed the task from another process: its change stands; record
+            # what the running handlers do within the grace period, then stop.
+            self._stopped_by = notice
+            self.repository.heed_interrupts(False)
+            self._drain(pool)
+            self._reload_states()
+            return False
         finally:
             pool.shutdown()
         self._finish_task()
@@ -791,7 +849,7 @@ class Engine:
                     # Keep the progress; the step stays in_progress and resumes from it.
                     self._save_checkpoint(self.steps[completion.step_uuid], completion.outcome)
                 else:
-                    self._record(completion.step_uuid, completion.outcome)
+                    self._record_drained(completion.step_uuid, completion.outcome)
         except KeyboardInterrupt:
             pass
         finally:
@@ -805,6 +863,52 @@ class Engine:
         """Store and show what handlers printed before recording how their attempts ended."""
         if self._output is not None:
             self._output.flush()
+
+    def _record_drained(self, step_uuid: str, outcome: StepOutcome) -> None:
+        """Record a handler that finished while the run stops; if an operator moved its step
+        meanwhile (``task cancel``), the move stands and the attempt's result is still kept."""
+        try:
+            self._record(step_uuid, outcome)
+        except TransitionConflictError:
+            step = self.steps[step_uuid]
+            self.repository.add_attempt_result(
+                self._task.uuid,
+                step_uuid,
+                step.attempts,
+                AttemptOutcome(
+                    success=outcome.success,
+                    result=outcome.result,
+                    error=None if outcome.success else _error_json(outcome),
+                    metadata={**(outcome.metadata or {}), "step_moved_by_operator": True},
+                ),
+            )
+
+    def _reload_states(self) -> None:
+        """After an operator's change: where the task and its steps now stand in the store,
+        told to the observers too (so a live view does not keep showing the old states)."""
+        graph = self.repository.load_graph(self._task.uuid)
+        at = _now_text()
+        for record in graph.steps:
+            step = self.steps.get(record.uuid)
+            if step is not None and step.state != record.state:
+                self._emit(
+                    StepTransitioned(
+                        task_uuid=self._task.uuid,
+                        step_uuid=record.uuid,
+                        step_name=record.name,
+                        from_state=step.state,
+                        to_state=str(record.state),
+                        event=_CHANGED_ELSEWHERE,
+                        attempt=record.attempts,
+                        max_attempts=record.max_attempts,
+                        at=at,
+                    )
+                )
+                step.state = str(record.state)
+        if self._task_state != graph.task.state:
+            moved = (self._task_state, str(graph.task.state))
+            self._emit(TaskTransitioned(self._task.uuid, *moved, _CHANGED_ELSEWHERE, at))
+            self._task_state = moved[1]
 
     def _transition(
         self,
@@ -913,6 +1017,7 @@ class Engine:
             interrupted=interrupted,
             observer_errors=tuple(f"{type(e).__name__}: {e}" for _, e in self.bus.failures),
             abandoned=self._abandoned,
+            stopped_by=self._stopped_by,
         )
         self._emit(
             RunFinished(
@@ -928,6 +1033,10 @@ class Engine:
             )
         )
         return result
+
+
+_WAKE = Completion("", -1, StepOutcome.failed("wake the scheduler", "wake", retryable=False))
+"""Put on the completion queue to wake a waiting scheduler; it matches no step."""
 
 
 def _handler_definition(handler: Mapping[str, Any]) -> HandlerDefinition:

@@ -7,6 +7,7 @@ store written by an older tasker-ctl, which is migrated once before it is read.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from tasker_ctl.store.connection import (
@@ -27,8 +28,15 @@ __all__ = [
 
 
 def open_for_writing(path: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> Repository:
-    """Open (creating if needed) and migrate the store at ``path``."""
-    conn = connect_for_writing(path, busy_timeout_ms=busy_timeout_ms)
+    """Open (creating if needed) and migrate the store at ``path``.
+
+    A file that is not a tasker-ctl store is refused before a byte of it changes.
+    """
+
+    def refuse_foreign(conn: sqlite3.Connection) -> None:
+        check_usable(path, read_schema_status(conn))
+
+    conn = connect_for_writing(path, busy_timeout_ms=busy_timeout_ms, check=refuse_foreign)
     try:
         with translate_errors(path):
             migrate(conn, path)

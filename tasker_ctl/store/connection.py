@@ -8,6 +8,10 @@
 * Readers open the file through a ``mode=ro`` URI, so a reading command cannot change it, and
   never create a store that does not exist.
 * ``sqlite3`` errors become ``StoreBusyError`` (75) or ``StoreUnusableError`` (74) with a hint.
+* A file that is not ours is refused before anything is written to it (not even the switch to
+  WAL), and a writer checks at each transaction that the file it opened is still the one at its
+  path (:class:`StoreIdentity`): a store deleted or replaced under a run must not look like
+  success.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,11 +49,16 @@ def parse_timestamp(text: str) -> datetime:
 
 
 def connect_for_writing(
-    path: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS
+    path: Path,
+    *,
+    busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+    check: Callable[[sqlite3.Connection], None] | None = None,
 ) -> sqlite3.Connection:
     """Open (creating if needed) the store for reading and writing, with the WAL policy applied.
 
-    The connection is in autocommit mode: transactions are explicit (see :func:`immediate`).
+    ``check`` runs first, before anything could be written (it refuses a file that is not a
+    store: switching to WAL would already change its bytes). The connection is in autocommit
+    mode: transactions are explicit (see :class:`WriteTransaction`).
     """
     with translate_errors(path):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -61,6 +70,8 @@ def connect_for_writing(
         )
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            if check is not None:
+                check(conn)
             _switch_to_wal(conn, busy_timeout_ms)
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
@@ -111,22 +122,33 @@ def connect_for_reading(
     return conn
 
 
+Guard = Callable[[sqlite3.Connection], None]
+"""Checks run at the start of each outermost write transaction, under the write lock."""
+
+
 class WriteTransaction:
     """``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` on error), joining one already open.
 
     ``sqlite3`` errors raised by the body, the ``BEGIN`` or the ``COMMIT`` become user errors
     (:func:`store_error`). A class rather than a generator because the engine opens one per
-    state change. ``lock``, when given, is held for the whole transaction.
+    state change. ``lock``, when given, is held for the whole transaction. ``guard``, when
+    given, runs right after ``BEGIN IMMEDIATE`` of an outermost transaction: an error it raises
+    rolls the transaction back before its body runs.
     """
 
-    __slots__ = ("_conn", "_lock", "_owner", "_path")
+    __slots__ = ("_conn", "_guard", "_lock", "_owner", "_path")
 
     def __init__(
-        self, conn: sqlite3.Connection, path: Path, lock: threading.RLock | None = None
+        self,
+        conn: sqlite3.Connection,
+        path: Path,
+        lock: threading.RLock | None = None,
+        guard: Guard | None = None,
     ) -> None:
         self._conn = conn
         self._path = path
         self._lock = lock
+        self._guard = guard
         self._owner = False
 
     def __enter__(self) -> sqlite3.Connection:
@@ -136,7 +158,11 @@ class WriteTransaction:
             self._owner = not self._conn.in_transaction
             if self._owner:
                 self._conn.execute("BEGIN IMMEDIATE")
+                if self._guard is not None:
+                    self._guard(self._conn)
         except BaseException as exc:
+            if self._owner and self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
             self._release()
             if isinstance(exc, sqlite3.Error):
                 raise store_error(self._path, exc) from exc
@@ -216,3 +242,51 @@ def store_error(path: Path, exc: sqlite3.Error) -> TaskerCtlError:
         f"the store {path} cannot be used: {text}",
         hint="point --db at another file, or move this one aside to start a new store",
     )
+
+
+class StoreIdentity:
+    """The store file (and its write-ahead log) a connection opened, to notice it going away.
+
+    SQLite keeps writing to a file that was deleted or replaced under it, and reports success:
+    everything recorded after that is lost. Comparing the path's ``(st_dev, st_ino)`` with the
+    opened file's at each transaction costs two ``stat`` calls. The ``-wal`` file exists as long
+    as a connection is open, so its identity is taken the first time it is seen and must stay.
+    """
+
+    __slots__ = ("_file", "_path", "_wal", "_wal_path")
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._wal_path = path.with_name(path.name + "-wal")
+        self._file = _identity(path)
+        self._wal = _identity(self._wal_path)
+
+    def check(self) -> None:
+        """Raise ``StoreUnusableError`` when the store or its log is no longer the one opened."""
+        found = _identity(self._path)
+        if found != self._file:
+            what = "deleted" if found is None else "replaced by another file"
+            raise StoreUnusableError(
+                f"the store {self._path} was {what} while this command was using it; "
+                "what it recorded since then is lost",
+                hint="keep the store in place while tasker-ctl runs; "
+                "then run the task again from the store you keep",
+            )
+        wal = _identity(self._wal_path)
+        if self._wal is None:
+            self._wal = wal
+        elif wal != self._wal:
+            raise StoreUnusableError(
+                f"the store's write-ahead log {self._wal_path} was deleted or replaced while "
+                "this command was using it; the changes it held are lost",
+                hint="keep the store and its -wal and -shm files in place while tasker-ctl "
+                "runs; then run the task again",
+            )
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return None
+    return found.st_dev, found.st_ino

@@ -28,6 +28,7 @@ MIGRATION_NAMES: tuple[str, ...] = (
     "0001_initial_schema",
     "0002_step_output",
     "0003_task_priority_description",
+    "0004_run_leases",
 )
 """Every migration this version knows, in order; must match :func:`_build`."""
 
@@ -302,5 +303,27 @@ def _build() -> Migrations:
         # `task create -p/--priority` (1-10, Tasker's default 5) and `-d/--description`.
         db["tasks"].add_column("priority", int, not_null_default=5)
         db["tasks"].add_column("description", str)
+
+    @migrations(name="0004_run_leases")
+    def run_leases(db: Any) -> None:
+        # One row per task that was ever run: who holds (or last held) its run, and since when.
+        db["run_leases"].create(
+            {
+                "task_uuid": str,
+                "token": str,
+                "pid": int,
+                "host": str,
+                "boot_id": str,
+                "process_start": str,
+                "acquired_at": str,
+                "heartbeat_at": str,
+                "heartbeat_seconds": float,
+                "released_at": str,
+                "interrupt": str,
+            },
+            pk="task_uuid",
+            foreign_keys=[("task_uuid", "tasks", "uuid")],
+            not_null=["token", "pid", "host", "acquired_at", "heartbeat_at", "heartbeat_seconds"],
+        )
 
     return migrations

@@ -247,3 +247,39 @@ class TaskChange:
     event: str
     expected_state: str | None = None
     metadata: JsonObject | None = None
+
+
+# --- run leases -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseHolder:
+    """Who runs a task: enough to tell later whether that process is still alive.
+
+    ``process_start`` is the process's start time as the operating system counts it (so a
+    reused pid is not mistaken for the holder); ``boot_id`` tells one boot of a host from the
+    next. Either is None where the platform does not say.
+    """
+
+    pid: int
+    host: str
+    boot_id: str | None
+    process_start: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseRecord:
+    """A task's run lease as stored: its holder, since when, its last heartbeat.
+
+    ``released_at`` is set when the run ended by itself (the row is kept to tell when the last
+    run stopped); ``interrupt`` is what an operator command did to the task during the run.
+    """
+
+    task_uuid: str
+    token: str
+    holder: LeaseHolder
+    acquired_at: str
+    heartbeat_at: str
+    heartbeat_seconds: float
+    released_at: str | None
+    interrupt: JsonObject | None

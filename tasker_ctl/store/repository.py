@@ -13,9 +13,11 @@ leave writing to a single scheduler thread.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sqlite3
+import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -24,7 +26,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from tasker_ctl.errors import NotFoundError, TaskerCtlError, UsageError
+from tasker_ctl.errors import (
+    LeaseLostError,
+    NotFoundError,
+    RunInterruptedError,
+    TaskerCtlError,
+    UsageError,
+)
 from tasker_ctl.states import (
     STEP_MACHINE,
     TASK_MACHINE,
@@ -34,11 +42,19 @@ from tasker_ctl.states import (
     TaskState,
     check_transition,
 )
-from tasker_ctl.store.connection import WriteTransaction, translate_errors, utc_now
+from tasker_ctl.store.connection import (
+    StoreIdentity,
+    WriteTransaction,
+    translate_errors,
+    utc_now,
+)
 from tasker_ctl.store.records import (
+    AttemptOutcome,
     AttemptRecord,
     EdgeRecord,
     JsonObject,
+    LeaseHolder,
+    LeaseRecord,
     NewOutput,
     NewStep,
     NewTask,
@@ -54,6 +70,8 @@ from tasker_ctl.store.records import (
 
 CREATE_EVENT = "create"
 """The event recorded for the first transition of a task or step (from nothing to pending)."""
+TAKE_OVER_EVENT = "run_taken_over"
+"""The audit event of a run taking a task's lease from another (its state does not change)."""
 
 _AMBIGUOUS_SHOWN = 10
 _HEX = frozenset("0123456789abcdef-")
@@ -267,6 +285,37 @@ _INSERT_RESULT = (
 )
 
 
+_SELECT_LEASE = (
+    "SELECT task_uuid, token, pid, host, boot_id, process_start, acquired_at, heartbeat_at, "
+    "heartbeat_seconds, released_at, interrupt FROM run_leases WHERE task_uuid = ?"
+)
+
+
+def _lease_from_row(row: tuple[Any, ...]) -> LeaseRecord:
+    return LeaseRecord(
+        task_uuid=row[0],
+        token=row[1],
+        holder=LeaseHolder(pid=row[2], host=row[3], boot_id=row[4], process_start=row[5]),
+        acquired_at=row[6],
+        heartbeat_at=row[7],
+        heartbeat_seconds=float(row[8]),
+        released_at=row[9],
+        interrupt=_loads(row[10]),
+    )
+
+
+def _lease_lost(task_uuid: str, now_held: LeaseRecord | None) -> LeaseLostError:
+    if now_held is None:
+        taker = "its lease was removed"
+    else:
+        holder = now_held.holder
+        taker = f"process {holder.pid} on {holder.host} took it over at {now_held.acquired_at}"
+    return LeaseLostError(
+        f"this run no longer holds task {task_uuid}: {taker}; it stopped without writing more",
+        hint=f"follow the task with `tasker-ctl task status --watch {task_uuid}`",
+    )
+
+
 class Repository:
     """The store: typed reads, and writes that check and record every state transition."""
 
@@ -275,6 +324,9 @@ class Repository:
         self.path = path
         self.writable = writable
         self._lock = threading.RLock()
+        self._identity = StoreIdentity(path) if writable else None
+        self._lease: tuple[str, str] | None = None
+        self._heed_interrupts = False
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -290,8 +342,25 @@ class Repository:
         self.close()
 
     def write(self) -> WriteTransaction:
-        """One write transaction, started with ``BEGIN IMMEDIATE``; nested calls join it."""
-        return WriteTransaction(self.conn, self.path, self._lock)
+        """One write transaction, started with ``BEGIN IMMEDIATE``; nested calls join it.
+
+        Each outermost one first checks that the store file is still the one opened and, while
+        a run holds a lease through this repository, that it still does
+        (:meth:`_check_before_writing`).
+        """
+        return WriteTransaction(self.conn, self.path, self._lock, self._check_before_writing)
+
+    def _check_before_writing(self, conn: sqlite3.Connection) -> None:
+        if self._identity is not None:
+            self._identity.check()
+        if self._lease is None:
+            return
+        task_uuid, token = self._lease
+        row = conn.execute(_SELECT_LEASE, (task_uuid,)).fetchone()
+        if row is None or row[1] != token:
+            raise _lease_lost(task_uuid, None if row is None else _lease_from_row(row))
+        if self._heed_interrupts and row[10] is not None:
+            raise RunInterruptedError(json.loads(row[10]))
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
@@ -588,6 +657,113 @@ class Repository:
                 (None if checkpoint is None else dumps(checkpoint), utc_now(), step_uuid),
             )
 
+    # --- run leases ----------------------------------------------------------------------------
+
+    def get_lease(self, task_uuid: str) -> LeaseRecord | None:
+        """The task's run lease (current or last), or None when it was never run."""
+        with self._reading() as conn:
+            row = conn.execute(_SELECT_LEASE, (task_uuid,)).fetchone()
+        return None if row is None else _lease_from_row(row)
+
+    def take_lease(
+        self, task_uuid: str, token: str, holder: LeaseHolder, heartbeat_seconds: float
+    ) -> None:
+        """Make ``token`` the task's lease (joins the caller's transaction, which must check
+        first that no live run holds it); later writes through this repository check it."""
+        now = utc_now()
+        with self.write() as conn:
+            conn.execute(
+                "INSERT INTO run_leases (task_uuid, token, pid, host, boot_id, process_start, "
+                "acquired_at, heartbeat_at, heartbeat_seconds, released_at, interrupt) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL) ON CONFLICT (task_uuid) DO UPDATE "
+                "SET token = excluded.token, pid = excluded.pid, host = excluded.host, "
+                "boot_id = excluded.boot_id, process_start = excluded.process_start, "
+                "acquired_at = excluded.acquired_at, heartbeat_at = excluded.heartbeat_at, "
+                "heartbeat_seconds = excluded.heartbeat_seconds, released_at = NULL, "
+                "interrupt = NULL",
+                (
+                    task_uuid,
+                    token,
+                    holder.pid,
+                    holder.host,
+                    holder.boot_id,
+                    holder.process_start,
+                    now,
+                    now,
+                    heartbeat_seconds,
+                ),
+            )
+        self._lease = (task_uuid, token)
+        self._heed_interrupts = True
+
+    def heed_interrupts(self, heed: bool) -> None:
+        """Whether a write fails with ``RunInterruptedError`` once an operator changed the task
+        (off while a stopping run records what its running handlers did)."""
+        self._heed_interrupts = heed
+
+    def beat(self, task_uuid: str, token: str) -> tuple[bool, JsonObject | None]:
+        """Renew the lease's heartbeat: (still held, the operator notice if any).
+
+        Raises ``StoreUnusableError`` when the store file went away under this process.
+        """
+        if self._identity is not None:
+            self._identity.check()
+        with WriteTransaction(self.conn, self.path, self._lock) as conn:
+            row = conn.execute(
+                "UPDATE run_leases SET heartbeat_at = ? WHERE task_uuid = ? AND token = ? "
+                "RETURNING interrupt",
+                (utc_now(), task_uuid, token),
+            ).fetchone()
+        if row is None:
+            return False, None
+        return True, None if row[0] is None else json.loads(row[0])
+
+    def release_lease(self, task_uuid: str, token: str) -> None:
+        """The run ends by itself: keep the row, marked released (when the last run stopped)."""
+        self._lease = None
+        now = utc_now()
+        with WriteTransaction(self.conn, self.path, self._lock) as conn:
+            conn.execute(
+                "UPDATE run_leases SET released_at = ?, heartbeat_at = ? "
+                "WHERE task_uuid = ? AND token = ?",
+                (now, now, task_uuid, token),
+            )
+
+    def interrupt_run(self, task_uuid: str, token: str, notice: JsonObject) -> None:
+        """Tell the live run holding ``token`` what an operator did (in the caller's write)."""
+        with self.write() as conn:
+            conn.execute(
+                "UPDATE run_leases SET interrupt = ? WHERE task_uuid = ? AND token = ?",
+                (dumps(notice), task_uuid, token),
+            )
+
+    def record_takeover(self, task_uuid: str, task_state: str, metadata: JsonObject) -> None:
+        """An audit row: a run took the task's lease from another; the task's state stays."""
+        with self.write() as conn:
+            conn.execute(
+                _INSERT_TASK_TRANSITION,
+                (task_uuid, task_state, task_state, TAKE_OVER_EVENT, utc_now(), dumps(metadata)),
+            )
+
+    def add_attempt_result(
+        self, task_uuid: str, step_uuid: str, attempt: int, outcome: AttemptOutcome
+    ) -> None:
+        """Keep what an attempt produced without moving its step (an operator moved it)."""
+        with self.write() as conn:
+            conn.execute(
+                _INSERT_RESULT,
+                (
+                    task_uuid,
+                    step_uuid,
+                    attempt,
+                    int(outcome.success),
+                    None if outcome.result is None else dumps(outcome.result),
+                    None if outcome.error is None else dumps(outcome.error),
+                    None if outcome.metadata is None else dumps(outcome.metadata),
+                    utc_now(),
+                ),
+            )
+
     # --- reading -------------------------------------------------------------------------------
 
     def get_task(self, task_uuid: str) -> TaskRecord | None:
@@ -690,12 +866,15 @@ class Repository:
         return [EdgeRecord(from_step_uuid=row[0], to_step_uuid=row[1]) for row in rows]
 
     def load_graph(self, task_uuid: str) -> TaskGraph:
-        """The task, its steps and its edges, read in one transaction (a consistent snapshot)."""
-        with self._lock:
+        """The task, its steps and its edges, read in one transaction (a consistent snapshot).
+
+        Ending the read transaction can fail too (a corrupt page reports again there), so it is
+        inside the error translation like the reads.
+        """
+        with self._lock, translate_errors(self.path):
             own_transaction = not self.conn.in_transaction
             if own_transaction:
-                with translate_errors(self.path):
-                    self.conn.execute("BEGIN")
+                self.conn.execute("BEGIN")
             try:
                 task = self.get_task(task_uuid)
                 if task is None:
@@ -704,8 +883,19 @@ class Repository:
                 edges = self.load_edges(task_uuid)
             finally:
                 if own_transaction and self.conn.in_transaction:
-                    self.conn.execute("COMMIT")
+                    self._end_read(reads_failed=sys.exc_info()[0] is not None)
         return TaskGraph(task=task, steps=tuple(steps), edges=tuple(edges))
+
+    def _end_read(self, *, reads_failed: bool) -> None:
+        """End a read transaction; when the reads already failed, their error is the one told."""
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.Error:
+            if self.conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
+            if not reads_failed:
+                raise
 
     def load_template_snapshot(self, task_uuid: str) -> JsonObject:
         """The template snapshot a task was created from."""

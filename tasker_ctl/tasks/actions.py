@@ -4,6 +4,7 @@ complete-step, retry.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,7 @@ from tasker_ctl.states import (
     check_transition,
 )
 from tasker_ctl.store import Repository, open_for_writing
+from tasker_ctl.store.connection import utc_now
 from tasker_ctl.store.records import (
     AttemptOutcome,
     JsonObject,
@@ -36,13 +38,37 @@ _REOPENABLE_TASK_STATES = (TaskState.ERROR, TaskState.BLOCKED_BY_FAILURES)
 
 
 @contextmanager
-def _writer(db_path: Path, task_reference: str) -> Iterator[tuple[Repository, TaskGraph]]:
-    """A write transaction on an existing task, its graph read under the write lock."""
+def _writer(
+    db_path: Path, task_reference: str, action: str, actor: str, reason: str | None
+) -> Iterator[tuple[Repository, TaskGraph]]:
+    """A write transaction on an existing task, its graph read under the write lock.
+
+    When a live run holds the task, the same transaction tells it what ``action`` did: the run
+    notices within about a second, stops scheduling and records its running handlers.
+    """
     if not db_path.is_file():
         raise no_store(db_path, task_reference)
     with open_for_writing(db_path) as repository, repository.write():
         task_uuid = repository.resolve_task_uuid(task_reference)
         yield repository, repository.load_graph(task_uuid)
+        _tell_live_run(repository, task_uuid, action, actor, reason)
+
+
+def _tell_live_run(
+    repository: Repository, task_uuid: str, action: str, actor: str, reason: str | None
+) -> None:
+    from tasker_ctl.engine.lease import holder_alive
+
+    lease = repository.get_lease(task_uuid)
+    if lease is not None and holder_alive(lease):
+        notice = {
+            "action": action,
+            "by": actor,
+            "reason": reason,
+            "at": utc_now(),
+            "pid": os.getpid(),
+        }
+        repository.interrupt_run(task_uuid, lease.token, notice)
 
 
 def _find_step(graph: TaskGraph, step_reference: str) -> StepRecord:
@@ -76,7 +102,7 @@ def _step_operation(
     reason: str | None,
     actor: str,
 ) -> OperatorResult:
-    with _writer(db_path, task_reference) as (repository, graph):
+    with _writer(db_path, task_reference, action, actor, reason) as (repository, graph):
         step = _find_step(graph, step_reference)
         task_changes = _reopen_change(graph, {**metadata, "step": step.name})
         repository.apply(
@@ -186,7 +212,7 @@ def cancel_task(
 ) -> OperatorResult:
     """``task cancel``: cancel every unfinished step (and those in error), then the task."""
     metadata = {"reason": reason, "cancelled_by": cancelled_by}
-    with _writer(db_path, task_reference) as (repository, graph):
+    with _writer(db_path, task_reference, "cancel", cancelled_by, reason) as (repository, graph):
         check_transition(TASK_MACHINE, graph.task.state, TaskEvent.CANCEL)
         cancellable = [step for step in graph.steps if step.state not in STEP_TERMINAL]
         repository.apply(
@@ -227,7 +253,7 @@ def retry_task(
     if step_reference is not None:
         return reset_step(db_path, task_reference, step_reference, reason=reason, reset_by=reset_by)
     metadata = {"reason": reason, "reset_by": reset_by}
-    with _writer(db_path, task_reference) as (repository, graph):
+    with _writer(db_path, task_reference, "retry", reset_by, reason) as (repository, graph):
         failed = [step for step in graph.steps if step.state == StepState.ERROR]
         if not failed:
             raise TaskerCtlError(

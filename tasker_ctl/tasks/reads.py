@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,18 @@ from tasker_ctl.states import (
 )
 from tasker_ctl.store import Repository, open_for_reading
 from tasker_ctl.store.connection import parse_timestamp
-from tasker_ctl.store.records import JsonObject, StepRecord, TaskGraph, TransitionRecord
+from tasker_ctl.store.records import (
+    JsonObject,
+    LeaseRecord,
+    StepRecord,
+    TaskGraph,
+    TransitionRecord,
+)
 from tasker_ctl.tasks.views import (
     AttemptView,
     AuditEntry,
     OutputLineView,
+    RunView,
     StepDetail,
     StepView,
     TaskList,
@@ -95,10 +103,47 @@ def list_tasks(
 
 
 def task_status(db_path: Path, task_reference: str, *, now: datetime | None = None) -> TaskView:
-    """The task, its derived status and every step, read from the store."""
+    """The task, its derived status, whether a run holds it, and every step, from the store."""
     with _reader(db_path, task_reference) as (repository, task_uuid):
         graph = repository.load_graph(task_uuid)
-    return build_task_view(graph, now=now)
+        lease = repository.get_lease(task_uuid)
+    view = build_task_view(graph, now=now)
+    return replace(view, run=run_view(graph.task.state, graph.task.updated_at, lease, now))
+
+
+# A task resting here needs no run: nothing of it was left half-way.
+_RESTING_TASK_STATES = frozenset(
+    {
+        TaskState.PENDING,
+        TaskState.COMPLETE,
+        TaskState.ERROR,
+        TaskState.CANCELLED,
+        TaskState.RESOLVED_MANUALLY,
+        TaskState.BLOCKED_BY_FAILURES,
+    }
+)
+
+
+def run_view(
+    task_state: str, updated_at: str, lease: LeaseRecord | None, now: datetime | None = None
+) -> RunView:
+    """Running (a live holder), interrupted (no live run, the task not at rest), or none."""
+    from tasker_ctl.engine.lease import holder_alive
+
+    if lease is not None and holder_alive(lease, now):
+        holder = lease.holder
+        return RunView(
+            "running", holder.pid, holder.host, lease.acquired_at, lease.heartbeat_at, None
+        )
+    if task_state in _RESTING_TASK_STATES:
+        return RunView()
+    if lease is None:
+        return RunView("interrupted", stopped_at=updated_at)
+    stopped_at = lease.released_at or lease.heartbeat_at
+    holder = lease.holder
+    return RunView(
+        "interrupted", holder.pid, holder.host, lease.acquired_at, lease.heartbeat_at, stopped_at
+    )
 
 
 def task_status_with_template(

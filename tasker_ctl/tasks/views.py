@@ -60,6 +60,30 @@ class StepView:
 
 
 @dataclass(frozen=True)
+class RunView:
+    """Whether a live process runs the task (``running``), its last run stopped before the task
+    came to rest (``interrupted``), or neither (``none``). Kept apart from the task's status."""
+
+    state: str = "none"
+    pid: int | None = None
+    host: str | None = None
+    since: str | None = None
+    heartbeat: str | None = None
+    stopped_at: str | None = None
+
+    def to_json(self) -> JsonObject:
+        """``{"state", "holder": {"pid", "host"} | null, "since", "heartbeat", "stopped_at"}``."""
+        holder = None if self.pid is None else {"pid": self.pid, "host": self.host}
+        return {
+            "state": self.state,
+            "holder": holder,
+            "since": self.since,
+            "heartbeat": self.heartbeat,
+            "stopped_at": self.stopped_at,
+        }
+
+
+@dataclass(frozen=True)
 class TaskView:
     """A task with its derived status and every step (``task status``)."""
 
@@ -86,6 +110,7 @@ class TaskView:
     environment: str | None = None
     priority: int = 5
     description: str | None = None
+    run: RunView = field(default_factory=RunView)
 
     def to_json(self) -> JsonObject:
         """``task status --format json``: Tasker's fields, plus the command to type next."""
@@ -116,6 +141,7 @@ class TaskView:
             "description": self.description,
             "steps": [step.to_json() for step in self.steps],
             "edges": [{"from": source, "to": target} for source, target in self.edges],
+            "run": self.run.to_json(),
         }
 
 
