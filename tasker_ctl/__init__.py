@@ -106,11 +106,13 @@ _OWNERS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    owner = _OWNERS.get(name)
-    if owner is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(owner), name)
+if not TYPE_CHECKING:  # the type checker sees the imports above, so a wrong name is an error
+
+    def __getattr__(name: str) -> Any:
+        owner = _OWNERS.get(name)
+        if owner is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        return getattr(importlib.import_module(owner), name)
 
 
 __all__ = [

@@ -130,7 +130,7 @@ def execute(
             retry_failed=retry_failed,
         )
     except TaskAlreadyBlockedError as blocked:
-        _report_already_blocked(blocked, output_format)
+        _report_already_blocked(blocked, output_format, store)
         raise typer.Exit(EXIT_FAILURE) from None
     if output_format is OutputFormat.TEXT:
         _print_summary(log, store, result)
@@ -158,12 +158,17 @@ def _next_steps(store: Path, task_uuid: str) -> list[str]:
 
     view = tasks.task_status(store, task_uuid)
     failed = [step.name for step in view.steps if step.state == "error"]
-    return next_steps_lines(task_uuid, failed)
+    return next_steps_lines(tasks.short_task_reference(store, task_uuid), failed)
 
 
-def _report_already_blocked(blocked: TaskAlreadyBlockedError, output_format: OutputFormat) -> None:
+def _report_already_blocked(
+    blocked: TaskAlreadyBlockedError, output_format: OutputFormat, store: Path
+) -> None:
     """Which steps block the task and why, then what to type (JSON: one ``task_blocked`` line)."""
+    from tasker_ctl import tasks
+    from tasker_ctl.engine.events import ErrorInfo
     from tasker_ctl.ui.next_steps import next_steps_lines
+    from tasker_ctl.ui.run_lines import describe_error
 
     if output_format is OutputFormat.JSON:
         document = {
@@ -183,13 +188,17 @@ def _report_already_blocked(blocked: TaskAlreadyBlockedError, output_format: Out
     )
     for step in blocked.failed:
         error = step.error or {}
-        kind = ", ".join(
-            str(part) for part in (error.get("error_type"), error.get("error_code")) if part
+        why = describe_error(
+            ErrorInfo(
+                message=str(error.get("message") or ""),
+                error_type=error.get("error_type"),
+                error_code=error.get("error_code"),
+                exception_type=error.get("exception_type"),
+            )
         )
-        message = " ".join(str(error.get("message") or "").split())
-        why = f"{message} ({kind})" if kind else message
         print(f"  ✗ {step.name}: {why} [attempt {step.attempts}/{step.max_attempts}]")
-    for line in next_steps_lines(blocked.task_uuid, [step.name for step in blocked.failed]):
+    reference = tasks.short_task_reference(store, blocked.task_uuid)
+    for line in next_steps_lines(reference, [step.name for step in blocked.failed]):
         print(line)
 
 

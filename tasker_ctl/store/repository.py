@@ -805,6 +805,21 @@ class Repository:
             )
         return str(rows[0][0])
 
+    def shortest_unique_prefix(self, task_uuid: str, minimum: int = 8) -> str:
+        """The shortest prefix of ``task_uuid`` (at least ``minimum`` characters) that names it
+        alone in this store: what commands print for people to type."""
+        with self._reading() as conn:
+            for length in range(minimum, len(task_uuid)):
+                prefix = task_uuid[:length]
+                matches = conn.execute(
+                    "SELECT count(*) FROM (SELECT 1 FROM tasks WHERE uuid >= ? AND uuid < ? "
+                    "LIMIT 2)",
+                    (prefix, prefix + "~"),
+                ).fetchone()[0]
+                if matches == 1:
+                    return prefix
+        return task_uuid
+
     def list_tasks(
         self,
         *,

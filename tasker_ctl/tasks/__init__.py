@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the names as the type checker sees them; at run time __geta
         final_results,
         list_tasks,
         no_store,
+        short_task_reference,
         step_index,
         task_audit,
         task_logs,
@@ -74,6 +75,7 @@ _OWNERS = {
     "step_index": "reads",
     "task_audit": "reads",
     "task_logs": "reads",
+    "short_task_reference": "reads",
     "task_status": "reads",
     "task_status_with_template": "reads",
     "task_step": "reads",
@@ -83,11 +85,13 @@ _OWNERS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    owner = _OWNERS.get(name)
-    if owner is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{owner}"), name)
+if not TYPE_CHECKING:  # the type checker sees the imports above, so a wrong name is an error
+
+    def __getattr__(name: str) -> Any:
+        owner = _OWNERS.get(name)
+        if owner is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        return getattr(importlib.import_module(f"{__name__}.{owner}"), name)
 
 
 __all__ = [
@@ -113,6 +117,7 @@ __all__ = [
     "resolve_step",
     "retry_task",
     "run_task",
+    "short_task_reference",
     "step_index",
     "task_audit",
     "task_logs",

@@ -102,6 +102,12 @@ def list_tasks(
     return TaskList(items=tuple(items), total=total, limit=limit, store_exists=True)
 
 
+def short_task_reference(db_path: Path, task_uuid: str) -> str:
+    """The shortest unique prefix (8 characters or more) of a task's UUID, for commands to show."""
+    with _reader(db_path, task_uuid) as (repository, resolved):
+        return repository.shortest_unique_prefix(resolved)
+
+
 def task_status(db_path: Path, task_reference: str, *, now: datetime | None = None) -> TaskView:
     """The task, its derived status, whether a run holds it, and every step, from the store."""
     with _reader(db_path, task_reference) as (repository, task_uuid):

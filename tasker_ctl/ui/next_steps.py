@@ -10,31 +10,40 @@ import shlex
 from collections.abc import Sequence
 
 PROGRAM = "tasker-ctl"
-# Per-step commands are shown for this many failed steps; the rest are counted.
+# Other failed steps named after the per-step commands; the rest are counted.
 STEPS_SHOWN = 3
 
 
-def next_steps_lines(task_uuid: str, failed_steps: Sequence[str]) -> list[str]:
-    """``Next:`` and one command per line, each with what it does after ``#``.
+def next_steps_lines(task_reference: str, failed_steps: Sequence[str]) -> list[str]:
+    """``Next, once the cause is fixed:`` and one command per line, each explained after ``#``.
 
-    The lines can be pasted into a shell as they are (the explanations are shell comments).
+    ``task_reference`` is what people type for the task (a short unique prefix). The lines can
+    be pasted into a shell as they are (the explanations are shell comments). The per-step
+    commands are shown for the first failed step; the others are named after them.
     """
     task = f"{PROGRAM} task"
-    lines = [
-        "Next, once the cause is fixed:",
-        f"  {task} run {task_uuid} --retry-failed  # re-run the failed steps and carry on",
-        f"  {task} retry {task_uuid}  # or only reset them; the next `task run` re-runs them",
+    commands = [
+        (f"{task} run {task_reference} --retry-failed", "re-run the failed steps, carry on"),
+        (f"{task} retry {task_reference}", "or only reset them for the next run"),
     ]
-    for name in failed_steps[:STEPS_SHOWN]:
-        step = shlex.quote(name)
-        lines.append(f"  {task} reset-step {task_uuid} {step}  # reset just this step")
-        lines.append(
-            f'  {task} resolve-step {task_uuid} {step} --reason "<why>"  '
-            "# skip it: its dependents run"
-        )
-    hidden = len(failed_steps) - STEPS_SHOWN
-    if hidden > 0:
-        lines.append(f"  ({hidden} more failed step{'s' if hidden > 1 else ''}: `{task} steps`)")
+    if failed_steps:
+        step = shlex.quote(failed_steps[0])
+        commands += [
+            (f"{task} reset-step {task_reference} {step}", "or reset one step"),
+            (
+                f'{task} resolve-step {task_reference} {step} --reason "<why>"',
+                "or skip it: its dependents run",
+            ),
+        ]
+    width = max(len(command) for command, _ in commands)
+    lines = ["Next, once the cause is fixed:"]
+    lines += [f"  {command.ljust(width)}  # {why}" for command, why in commands]
+    others = list(failed_steps[1:])
+    if others:
+        shown = ", ".join(others[:STEPS_SHOWN])
+        more = len(others) - STEPS_SHOWN
+        suffix = f" and {more} more (`{task} steps {task_reference}`)" if more > 0 else ""
+        lines.append(f"  (also failed: {shown}{suffix})")
     return lines
 
 

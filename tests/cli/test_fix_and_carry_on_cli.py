@@ -223,14 +223,13 @@ def test_a_blocked_run_ends_with_the_commands_to_type_then_retry_failed_carries_
     blocked = tasker_ctl(project, "task", "run", task_uuid, "--quiet")
 
     assert blocked.returncode == EXIT_FAILURE
+    short = task_uuid[:8]
     assert blocked.stdout.splitlines()[-5:] == [
         "Next, once the cause is fixed:",
-        f"  tasker-ctl task run {task_uuid} --retry-failed  # re-run the failed steps and carry on",
-        f"  tasker-ctl task retry {task_uuid}  # or only reset them; the next `task run` re-runs "
-        "them",
-        f"  tasker-ctl task reset-step {task_uuid} charge  # reset just this step",
-        f'  tasker-ctl task resolve-step {task_uuid} charge --reason "<why>"  # skip it: its '
-        "dependents run",
+        f"  tasker-ctl task run {short} --retry-failed                    # re-run the failed steps, carry on",
+        f"  tasker-ctl task retry {short}                                 # or only reset them for the next run",
+        f"  tasker-ctl task reset-step {short} charge                     # or reset one step",
+        f'  tasker-ctl task resolve-step {short} charge --reason "<why>"  # or skip it: its dependents run',
     ]
 
     before = store_rows(project)
@@ -240,7 +239,7 @@ def test_a_blocked_run_ends_with_the_commands_to_type_then_retry_failed_carries_
     lines = again.stdout.splitlines()
     assert lines[0] == "✗ Task shop/checkout v1.0.0 is already blocked: 1 failed step; nothing ran"
     assert lines[1] == "  ✗ charge: card declined (permanent_error, DECLINED) [attempt 1/3]"
-    assert f"  tasker-ctl task run {task_uuid} --retry-failed" in lines[3]
+    assert f"  tasker-ctl task run {short} --retry-failed" in lines[3]
     assert store_rows(project) == before
 
     (project / "shop" / "payments.py").write_text(PAYMENTS_OK)
