@@ -83,7 +83,6 @@ def create(
         list[Path] | None,
         typer.Option(
             "--templates",
-            "-t",
             help="Directory searched for templates first (repeatable).",
             exists=True,
             file_okay=False,
@@ -127,6 +126,8 @@ def create(
     """Create a task from a template: check the input, store the task and its first steps.
 
     With --run, run it at once; the exit code is then the run's (0 complete, 1 failed).
+
+    Example: tasker-ctl task create -n default --name order_processing -i @order.json --run
     """
     from tasker_ctl.cli.backend import tasks
     from tasker_ctl.cli.options import project_config
@@ -195,7 +196,10 @@ def list_tasks(
     db: DbOption = None,
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
-    """List tasks, newest first."""
+    """List tasks, newest first.
+
+    Example: tasker-ctl task list -s error
+    """
     from tasker_ctl.cli.backend import tasks
 
     listing = tasks.list_tasks(db_path(db), namespace=namespace, status=status, limit=limit)
@@ -223,7 +227,7 @@ def status(
         bool | None,
         typer.Option(
             "--graph/--no-graph",
-            help=f"Draw the DAG with each step's state [default: up to {GRAPH_STEP_LIMIT} steps].",
+            help=f"Draw the DAG with each step's state (default: up to {GRAPH_STEP_LIMIT} steps).",
             show_default=False,
         ),
     ] = None,
@@ -231,7 +235,10 @@ def status(
         bool, typer.Option("--watch", "-w", help="Refresh until the task comes to rest.")
     ] = False,
 ) -> None:
-    """Show a task: its status, progress, health, its DAG and steps (the reference's `task get`)."""
+    """Show a task: its status, progress, health, its DAG and steps (the reference's `task get`).
+
+    Example: tasker-ctl task status 3f9c2a1e --watch
+    """
     from tasker_ctl.cli.backend import tasks
 
     path = db_path(db)
@@ -387,7 +394,10 @@ def steps(
     db: DbOption = None,
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
-    """List a task's steps with their state, attempts and readiness."""
+    """List a task's steps with their state, attempts and readiness.
+
+    Example: tasker-ctl task steps 3f9c2a1e
+    """
     from tasker_ctl.cli.backend import tasks
 
     view = tasks.task_steps(db_path(db), task)
@@ -406,7 +416,7 @@ def steps(
 
 AttemptOption = Annotated[
     int | None,
-    typer.Option("--attempt", "-a", help="Show this attempt's error (default: the last).", min=1),
+    typer.Option("--attempt", help="Show this attempt's error (default: the last).", min=1),
 ]
 FullTracebackOption = Annotated[
     bool,
@@ -426,6 +436,8 @@ def step(
 
     The error shows the exception, where it was raised and its traceback (the handler's frames
     with their source as it was when it failed); --attempt N shows an earlier attempt's error.
+
+    Example: tasker-ctl task step 3f9c2a1e process_payment
     """
     from tasker_ctl.cli.backend import tasks
     from tasker_ctl.errors import NotFoundError
@@ -533,7 +545,7 @@ def logs(
         str | None, typer.Argument(help="Only this step (name or UUID).", show_default=False)
     ] = None,
     attempt: Annotated[
-        int | None, typer.Option("--attempt", "-a", help="Only this attempt.", min=1)
+        int | None, typer.Option("--attempt", help="Only this attempt.", min=1)
     ] = None,
     follow: Annotated[
         bool,
@@ -546,6 +558,8 @@ def logs(
 
     With --follow, lines are printed as they are written (also while another process runs the
     task), each prefixed with its step, until the task comes to rest.
+
+    Example: tasker-ctl task logs 3f9c2a1e --follow
     """
     from tasker_ctl import tasks
 
@@ -601,7 +615,10 @@ def audit(
     db: DbOption = None,
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
-    """Show every recorded state transition of a task, or of one of its steps."""
+    """Show every recorded state transition of a task, or of one of its steps.
+
+    Example: tasker-ctl task audit 3f9c2a1e process_payment
+    """
     from tasker_ctl.cli.backend import tasks
 
     entries = tasks.task_audit(db_path(db), task, step_name)
@@ -652,7 +669,10 @@ def cancel(
     db: DbOption = None,
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
-    """Cancel a task and every step that has not finished."""
+    """Cancel a task and every step that has not finished.
+
+    Example: tasker-ctl task cancel 3f9c2a1e -r 'ordered twice'
+    """
     from tasker_ctl.cli.backend import tasks
 
     result = tasks.cancel_task(db_path(db), task, reason=reason)
@@ -673,7 +693,10 @@ def reset_step(
     db: DbOption = None,
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
-    """Reset a step in error to pending, with its attempts back to 0, so a run retries it."""
+    """Reset a step in error to pending, with its attempts back to 0, so a run retries it.
+
+    Example: tasker-ctl task reset-step 3f9c2a1e process_payment -r 'gateway is back'
+    """
     from tasker_ctl.cli.backend import tasks
 
     result = tasks.reset_step(db_path(db), task, step_name, reason=reason, reset_by=reset_by)
@@ -691,7 +714,10 @@ def resolve_step(
     db: DbOption = None,
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
-    """Mark a step resolved by hand; its dependents may then run."""
+    """Mark a step resolved by hand; its dependents may then run.
+
+    Example: tasker-ctl task resolve-step 3f9c2a1e process_payment -r 'paid by phone'
+    """
     from tasker_ctl.cli.backend import tasks
 
     result = tasks.resolve_step(
@@ -717,7 +743,10 @@ def complete_step(
     db: DbOption = None,
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
-    """Complete a step by hand with the result its dependents will see."""
+    """Complete a step by hand with the result its dependents will see.
+
+    Example: tasker-ctl task complete-step 3f9c2a1e charge --result '{"paid": true}' -r 'by phone'
+    """
     from tasker_ctl.cli.backend import tasks
     from tasker_ctl.cli.options import project_config
     from tasker_ctl.config import max_input_bytes
@@ -755,7 +784,10 @@ def retry(
     db: DbOption = None,
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
-    """Reset every step in error (or one step) to pending so that the next run retries it."""
+    """Reset every step in error (or one step) to pending so that the next run retries it.
+
+    Example: tasker-ctl task retry 3f9c2a1e
+    """
     from tasker_ctl import tasks
 
     result = tasks.retry_task(db_path(db), task, step_name, reason=reason)
@@ -791,7 +823,10 @@ def visualize(
         typer.Option("--graph-only", help="The markdown document without its step details."),
     ] = False,
 ) -> None:
-    """Draw a task as Mermaid: each step coloured by its state, untaken branches dashed."""
+    """Draw a task as Mermaid: each step coloured by its state, untaken branches dashed.
+
+    Example: tasker-ctl task visualize 3f9c2a1e -f markdown -o task.md
+    """
     from tasker_ctl.cli.backend import tasks
     from tasker_ctl.template.models import TaskTemplate
     from tasker_ctl.ui.visualize import visualize_task

@@ -62,6 +62,8 @@ def run(
     Resumable: after a crash or Ctrl-C, run it again; finished steps are not run again.
     One run at a time: while a live run holds the task, another is refused (exit 75).
     Exit 0 when the task completes, 1 when a step failed for good, 130 on Ctrl-C.
+
+    Example: tasker-ctl task run 3f9c2a1e
     """
     result = execute(
         task, db, handlers, concurrency, output_format, quiet, retry_failed, take_over=take_over
