@@ -72,9 +72,15 @@ def create(
     namespace: Annotated[str, typer.Option("--namespace", "-n", help="Template namespace.")],
     name: Annotated[str, typer.Option("--name", help="Template name.")],
     input_json: Annotated[
-        str,
-        typer.Option("--input", "-i", help="Task input: JSON, @FILE, or - for standard input."),
-    ],
+        str | None,
+        typer.Option(
+            "--input",
+            "-i",
+            help="Task input: JSON, @FILE, or - for standard input "
+            "(default: {}, where the template's input_schema accepts it).",
+            show_default=False,
+        ),
+    ] = None,
     version: Annotated[
         str | None,
         typer.Option("--version", "-v", help="Template version (default: the highest)."),
@@ -83,7 +89,8 @@ def create(
         list[Path] | None,
         typer.Option(
             "--templates",
-            help="Directory searched for templates first (repeatable).",
+            help="Directory searched for templates (repeatable); replaces TASKER_TEMPLATE_PATH "
+            "and template-paths, ./templates is searched after it.",
             exists=True,
             file_okay=False,
         ),
@@ -130,13 +137,16 @@ def create(
     Example: tasker-ctl task create -n default --name order_processing -i @order.json --run
     """
     from tasker_ctl.cli.backend import tasks
-    from tasker_ctl.cli.options import project_config
+    from tasker_ctl.cli.options import project_config, read_json_option
     from tasker_ctl.config import max_input_bytes, template_search_path
     from tasker_ctl.tasks.create import CreateRequest
-    from tasker_ctl.tasks.inputs import read_json_argument
 
     config = project_config()
-    task_input = read_json_argument(input_json, option="--input", max_bytes=max_input_bytes(config))
+    task_input = (
+        {}
+        if input_json is None
+        else read_json_option(input_json, option="--input", max_bytes=max_input_bytes(config))
+    )
     request = CreateRequest(
         namespace=namespace,
         name=name,
@@ -152,6 +162,7 @@ def create(
         validate_input=not no_validate,
         environment=environment or config.environment,
         environment_optional=environment is None,
+        input_given=input_json is not None,
     )
     created = tasks.create_task(request)
     if output_format is OutputFormat.JSON:
@@ -748,13 +759,13 @@ def complete_step(
     Example: tasker-ctl task complete-step 3f9c2a1e charge --result '{"paid": true}' -r 'by phone'
     """
     from tasker_ctl.cli.backend import tasks
-    from tasker_ctl.cli.options import project_config
+    from tasker_ctl.cli.options import project_config, read_json_option
     from tasker_ctl.config import max_input_bytes
     from tasker_ctl.errors import InvalidDataError
     from tasker_ctl.tasks.inputs import read_json_argument
 
     limit = max_input_bytes(project_config())
-    result_value = read_json_argument(result_json, option="--result", max_bytes=limit)
+    result_value = read_json_option(result_json, option="--result", max_bytes=limit)
     metadata = None
     if metadata_json is not None:
         metadata = read_json_argument(metadata_json, option="--metadata", max_bytes=limit)

@@ -88,7 +88,7 @@ def execute(
     the command exits 1 without running anything.
     """
     from tasker_ctl.cli.options import project_config
-    from tasker_ctl.config import heartbeat_seconds, resolve_db_path
+    from tasker_ctl.config import handler_modules, heartbeat_seconds, resolve_db_path
     from tasker_ctl.engine.events import RunStarted, event_to_json
     from tasker_ctl.engine.lease import DEFAULT_HEARTBEAT_SECONDS
     from tasker_ctl.engine.scheduler import RunOptions
@@ -97,7 +97,7 @@ def execute(
 
     collector.resume()  # a run can last long and allocate without end
     config = project_config()
-    modules = [*(handlers or []), *config.handler_packages]
+    modules = handler_modules(handlers or [], config)
     live = output_format is OutputFormat.TEXT and not quiet and sys.stdout.isatty()
     log = RunLog(echo=output_format is OutputFormat.TEXT and not quiet and not live)
 
