@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import select
 import subprocess
 import textwrap
 from pathlib import Path
@@ -102,6 +103,10 @@ def on_a_terminal(
         os.write(controller, typed)
     shown = b""
     while True:
+        ready, _, _ = select.select([controller], [], [], 60)
+        if not ready:  # never wait forever: a command that waits for more input fails the test
+            process.kill()
+            break
         try:
             chunk = os.read(controller, 65536)
         except OSError:  # the terminal closed: the process has exited
