@@ -276,20 +276,32 @@ def max_input_bytes(config: ProjectConfig) -> int:
     return (config.max_input_mib or DEFAULT_MAX_INPUT_MIB) * MEBIBYTE
 
 
+def handler_modules(flags: Sequence[str], config: ProjectConfig) -> list[str]:
+    """The handler packages to import: ``--handlers`` when given, in place of the config file's
+    ``handler-packages`` (two packages registering the same names would clash)."""
+    return list(flags) if flags else list(config.handler_packages)
+
+
 def template_search_path(flags: Sequence[Path], config: ProjectConfig) -> list[Path]:
     """Directories searched for task templates, in order (duplicates removed)."""
     return [directory for directory, _source in template_search_sources(flags, config)]
 
 
 def template_search_sources(flags: Sequence[Path], config: ProjectConfig) -> list[tuple[Path, str]]:
-    """Template directories in search order, each with where it came from."""
-    env = os.environ.get(TEMPLATE_PATH_ENV, "")
-    ordered = [
-        *((directory, "--templates") for directory in flags),
-        *((Path(item), f"${TEMPLATE_PATH_ENV}") for item in env.split(os.pathsep) if item),
-        *((directory, str(config.file)) for directory in config.template_paths),
-        *((directory, "default") for directory in DEFAULT_TEMPLATE_DIRS),
-    ]
+    """Template directories in search order, each with where it came from.
+
+    The first of ``--templates``, ``TASKER_TEMPLATE_PATH`` and ``template-paths`` that is set
+    replaces the others (flags win over the environment, which wins over the file); the
+    default directories are searched after it.
+    """
+    env = [Path(item) for item in os.environ.get(TEMPLATE_PATH_ENV, "").split(os.pathsep) if item]
+    if flags:
+        chosen = [(directory, "--templates") for directory in flags]
+    elif env:
+        chosen = [(directory, f"${TEMPLATE_PATH_ENV}") for directory in env]
+    else:
+        chosen = [(directory, str(config.file)) for directory in config.template_paths]
+    ordered = [*chosen, *((directory, "default") for directory in DEFAULT_TEMPLATE_DIRS)]
     seen: set[Path] = set()
     unique: list[tuple[Path, str]] = []
     for directory, source in ordered:

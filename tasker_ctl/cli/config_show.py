@@ -6,7 +6,10 @@ from tasker_ctl.cli.options import FormatOption, OutputFormat, print_json, proje
 
 
 def show(output_format: FormatOption = OutputFormat.TEXT) -> None:
-    """Print the config file in use and each resolved setting with its source."""
+    """Print the config file in use and each resolved setting with its source.
+
+    Example: tasker-ctl config show
+    """
     from tasker_ctl.config import resolved_settings
     from tasker_ctl.scaffold.discovery import bundled_scaffolds_dir
 

@@ -22,7 +22,7 @@ LanguageOption = Annotated[
     typer.Option(
         "--language",
         "-l",
-        help="python (or py) [default: default-language in the config file, else python].",
+        help="python (or py) (default: default-language in the config file, else python).",
         show_default=False,
     ),
 ]
@@ -42,7 +42,10 @@ def types(
     ] = None,
     force: ForceOption = False,
 ) -> None:
-    """Pydantic models for the template's input_schema and each step's result_schema."""
+    """Pydantic models for the template's input_schema and each step's result_schema.
+
+    Example: tasker-ctl generate types -t templates/order_processing.yaml -o models.py
+    """
     from tasker_ctl.codegen import CodegenKind
 
     _run(CodegenKind.TYPES, template, language, step, output, force=force, with_tests=False)
@@ -65,7 +68,10 @@ def handler(
     ] = False,
     force: ForceOption = False,
 ) -> None:
-    """Standalone handler stubs (dicts, no models), registered under each handler.callable."""
+    """Standalone handler stubs (dicts, no models), registered under each handler.callable.
+
+    Example: tasker-ctl generate handler -t templates/order_processing.yaml --with-tests
+    """
     from tasker_ctl.codegen import CodegenKind
 
     _run(CodegenKind.HANDLER, template, language, step, output, force=force, with_tests=with_tests)
@@ -90,7 +96,10 @@ def scaffold(
     ] = True,
     force: ForceOption = False,
 ) -> None:
-    """A handler package: models, typed handlers and tests. Run it with --handlers <package>."""
+    """A handler package: models, typed handlers and tests. Run it with --handlers <package>.
+
+    Example: tasker-ctl generate scaffold -t templates/order_processing.yaml -o generated
+    """
     from tasker_ctl.codegen import CodegenKind
 
     _run(CodegenKind.SCAFFOLD, template, language, step, output, force=force, with_tests=with_tests)

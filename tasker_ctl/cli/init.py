@@ -26,6 +26,8 @@ def init(
     """Create .config/tasker.toml, templates/ and a handlers package, with an example that runs.
 
     Refuses to overwrite: when any file it would write exists, nothing is written.
+
+    Example: tasker-ctl init my-workflows
     """
     from tasker_ctl.scaffold.project import init_project
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -36,7 +37,8 @@ HandlersOption = Annotated[
     list[str] | None,
     typer.Option(
         "--handlers",
-        help="Module or package to import handlers from (repeatable; packages are scanned).",
+        help="Module or package to import handlers from (repeatable; packages are scanned); "
+        "replaces handler-packages of the config file.",
     ),
 ]
 ConcurrencyOption = Annotated[
@@ -73,3 +75,17 @@ def db_path(flag: Path | None) -> Path:
 def print_json(data: Any, *, indent: int | None = 2) -> None:
     """``data`` as JSON on stdout (non-ASCII kept readable)."""
     print(json.dumps(data, indent=indent, ensure_ascii=False), flush=True)
+
+
+def read_json_option(raw: str, *, option: str, max_bytes: int) -> Any:
+    """A ``JSON | @FILE | -`` option's value. Given ``-`` on a terminal, it first says on stderr
+    what it waits for, so that a command waiting for input does not look hung."""
+    from tasker_ctl.tasks.inputs import read_json_argument
+
+    if raw == "-" and sys.stdin.isatty():
+        print(
+            f"reading {option} from standard input: type or paste JSON, then press Ctrl-D",
+            file=sys.stderr,
+            flush=True,
+        )
+    return read_json_argument(raw, option=option, max_bytes=max_bytes)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 NameArgument = Annotated[
     str | None,
     typer.Argument(
-        help="Profile name [default: the selected one, else default].", show_default=False
+        help="Profile name (default: the selected one, else default).", show_default=False
     ),
 ]
 
@@ -34,7 +34,10 @@ def _chosen(name: str | None) -> str:
 
 
 def list_profiles(output_format: FormatOption = OutputFormat.TEXT) -> None:
-    """List the profiles of the profile file in use, and where it is."""
+    """List the profiles of the profile file in use, and where it is.
+
+    Example: tasker-ctl profile list
+    """
     from tasker_ctl.cli.backend import profile_name
     from tasker_ctl.remote.profiles import display_url
     from tasker_ctl.remote.profiles import list_profiles as find_profiles
@@ -66,7 +69,10 @@ def list_profiles(output_format: FormatOption = OutputFormat.TEXT) -> None:
 
 
 def show(name: NameArgument = None, output_format: FormatOption = OutputFormat.TEXT) -> None:
-    """Show a profile as resolved (file, [profile.default], environment), credentials masked."""
+    """Show a profile as resolved (its file, the default profile, the environment), no secrets.
+
+    Example: tasker-ctl profile show staging
+    """
     from tasker_ctl.remote.profiles import load_profile
 
     profile = load_profile(_chosen(name))
@@ -95,7 +101,10 @@ def _print_profile(profile: Profile) -> None:
 
 def check(name: NameArgument = None, output_format: FormatOption = OutputFormat.TEXT) -> None:
     """Probe the profile's server: ``/health`` (no credentials needed), then one authenticated
-    read (``GET /v1/tasks``), which tells a wrong or missing key."""
+    read (``GET /v1/tasks``), which tells a wrong or missing key.
+
+    Example: tasker-ctl profile check staging
+    """
     from tasker_ctl.remote import contract
     from tasker_ctl.remote.client import ServerClient
     from tasker_ctl.remote.profiles import display_url, load_profile

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 
 from tasker_ctl import __version__
 from tasker_ctl.cli import collector, console, start_up_finished
@@ -17,7 +17,15 @@ from tasker_ctl.errors import EXIT_INTERRUPTED, TaskerCtlError
 
 
 class _ErrorBoundary(TyperGroup):
-    """Turns a ``TaskerCtlError`` raised below into ``error:``/``hint:`` lines and its exit code."""
+    """Turns a ``TaskerCtlError`` raised below into ``error:``/``hint:`` lines and its exit code.
+
+    As the root of the tree it also gives every command below a ``--no-color`` of its own.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for command in self.commands.values():
+            _accept_no_color(command)
 
     def invoke(self, ctx: Any) -> Any:
         start_up_finished()
@@ -31,17 +39,46 @@ class _ErrorBoundary(TyperGroup):
             raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
+def _disable_color(ctx: Any, param: Any, value: bool) -> None:
+    if value:
+        console.disable_color()
+
+
+def _accept_no_color(command: Any) -> None:
+    """``--no-color`` on ``command`` and every command below it, as well as before them: people
+    add it at the end of a command line (``task run … --no-color``)."""
+    if not any("--no-color" in getattr(param, "opts", ()) for param in command.params):
+        command.params.append(
+            TyperOption(
+                param_decls=["--no-color"],
+                is_flag=True,
+                expose_value=False,
+                callback=_disable_color,
+                help=NO_COLOR_HELP,
+            )
+        )
+    for subcommand in getattr(command, "commands", {}).values():
+        _accept_no_color(subcommand)
+
+
 def _group(help_text: str) -> typer.Typer:
     return typer.Typer(help=help_text, no_args_is_help=True, add_completion=False)
 
 
+NO_COLOR_HELP = "Plain output, no colour (NO_COLOR works too)."
 _GROUP_HELP = {
-    "template": "Task templates: validate, inspect, draw; scaffolds: list, info, generate.",
-    "task": "Tasks in the local store, or a Tasker server with --profile: create, run, inspect.",
-    "plugin": "Scaffold plugins: list the discovered ones, validate one.",
-    "generate": "Python code from a task template: types, handler stubs, a scaffold.",
-    "config": "tasker-ctl's own settings: where each comes from.",
-    "profile": "Connection profiles of Tasker servers: list, show, check.",
+    "template": "Task templates: validate, inspect, draw; scaffolds: list, info, generate.\n\n"
+    "Example: tasker-ctl template validate templates/",
+    "task": "Tasks in the local store, or a Tasker server with --profile: create, run, inspect.\n\n"
+    "Example: tasker-ctl task status 3f9c2a1e",
+    "plugin": "Scaffold plugins: list the discovered ones, validate one.\n\n"
+    "Example: tasker-ctl plugin list",
+    "generate": "Python code from a task template: types, handler stubs, a scaffold.\n\n"
+    "Example: tasker-ctl generate scaffold -t templates/order_processing.yaml -o generated",
+    "config": "tasker-ctl's own settings: where each comes from.\n\n"
+    "Example: tasker-ctl config show",
+    "profile": "Connection profiles of Tasker servers: list, show, check.\n\n"
+    "Example: tasker-ctl profile check staging",
 }
 
 
@@ -52,9 +89,7 @@ def _version(value: bool) -> None:
 
 
 def _root(
-    no_color: Annotated[
-        bool, typer.Option("--no-color", help="Plain output, no colour (NO_COLOR works too).")
-    ] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help=NO_COLOR_HELP)] = False,
     config: Annotated[
         Path | None,
         typer.Option(
@@ -187,9 +222,11 @@ def build_app(only: str | None = None) -> typer.Typer:
     """
     root = typer.Typer(
         cls=_ErrorBoundary,
-        help="Local-first command line for Tasker workflows: lint templates, create and run tasks.",
+        help="Local-first command line for Tasker workflows: lint templates, create and run tasks."
+        "\n\nExample: tasker-ctl template validate templates/",
         no_args_is_help=True,
-        add_completion=False,
+        add_completion=True,
+        context_settings={"help_option_names": ["-h", "--help"]},
         pretty_exceptions_enable=False,
     )
     root.callback()(_root)

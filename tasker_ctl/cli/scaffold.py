@@ -57,7 +57,10 @@ def template_list(
     plugin: PluginOption = None,
     plugin_path: PluginPathOption = None,
 ) -> None:
-    """List the scaffold templates of every discovered plugin."""
+    """List the scaffold templates of every discovered plugin.
+
+    Example: tasker-ctl template list -l python
+    """
     from tasker_ctl.scaffold import list_templates
 
     plugins, _config = _discover(plugin_path)
@@ -78,7 +81,10 @@ def template_info(
     language: LanguageOption = None,
     plugin_path: PluginPathOption = None,
 ) -> None:
-    """Show a template's description, parameters and output files."""
+    """Show a template's description, parameters and output files.
+
+    Example: tasker-ctl template info step_handler
+    """
     from tasker_ctl.scaffold import load_template_metadata, select_template
 
     plugins, config = _discover(plugin_path)
@@ -117,7 +123,9 @@ def template_generate(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Directory to write into [default: default-output-dir or .]."
+            "--output",
+            "-o",
+            help="Directory to write into (default: default-output-dir, else the current one).",
         ),
     ] = None,
     dry_run: Annotated[
@@ -129,6 +137,8 @@ def template_generate(
     """Render a scaffold template into files.
 
     Every check (parameters, paths, existing files) runs before anything is written.
+
+    Example: tasker-ctl template generate step_handler -p name=ProcessPayment
     """
     from tasker_ctl.scaffold import WriteAction, generate, parse_params, select_template
 
@@ -156,7 +166,10 @@ def template_generate(
 
 
 def plugin_list(plugin_path: PluginPathOption = None) -> None:
-    """List the discovered scaffold plugins, in search order."""
+    """List the discovered scaffold plugins, in search order.
+
+    Example: tasker-ctl plugin list
+    """
     plugins, _config = _discover(plugin_path)
     if not plugins:
         console.warning("no plugins found")
@@ -173,7 +186,10 @@ def plugin_validate(
         Path, typer.Argument(help="The plugin directory (holding tasker-plugin.toml).")
     ],
 ) -> None:
-    """Check a plugin's manifest and the template.toml of each template. Exit 1 on errors."""
+    """Check a plugin's manifest and the template.toml of each template. Exit 1 on errors.
+
+    Example: tasker-ctl plugin validate scaffolds/python
+    """
     from tasker_ctl.scaffold import validate_plugin_dir
 
     validation = validate_plugin_dir(path)

@@ -64,7 +64,10 @@ def show(
     version: Annotated[str, typer.Argument(help="Template version.")],
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
-    """Show one registered template: its steps with their retry defaults."""
+    """Show one registered template: its steps with their retry defaults.
+
+    Example: tasker-ctl -p staging task templates show ecommerce ecommerce_order_processing 1.0.0
+    """
     from tasker_ctl.remote.templates import template_detail
 
     with _client() as client:
@@ -83,7 +86,10 @@ def show(
 
 def register(group: typer.Typer) -> None:
     """Add ``templates`` (and ``templates show``) to the ``task`` group."""
-    app = typer.Typer(help="Templates registered on a Tasker server (needs --profile).")
+    app = typer.Typer(
+        help="Templates registered on a Tasker server (needs --profile).\n\n"
+        "Example: tasker-ctl -p staging task templates -n ecommerce"
+    )
     app.callback(invoke_without_command=True)(templates)
     app.command("show")(show)
     group.add_typer(app, name="templates")

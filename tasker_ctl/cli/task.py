@@ -72,9 +72,15 @@ def create(
     namespace: Annotated[str, typer.Option("--namespace", "-n", help="Template namespace.")],
     name: Annotated[str, typer.Option("--name", help="Template name.")],
     input_json: Annotated[
-        str,
-        typer.Option("--input", "-i", help="Task input: JSON, @FILE, or - for standard input."),
-    ],
+        str | None,
+        typer.Option(
+            "--input",
+            "-i",
+            help="Task input: JSON, @FILE, or - for standard input "
+            "(default: {}, where the template's input_schema accepts it).",
+            show_default=False,
+        ),
+    ] = None,
     version: Annotated[
         str | None,
         typer.Option("--version", "-v", help="Template version (default: the highest)."),
@@ -83,8 +89,8 @@ def create(
         list[Path] | None,
         typer.Option(
             "--templates",
-            "-t",
-            help="Directory searched for templates first (repeatable).",
+            help="Directory searched for templates (repeatable); replaces TASKER_TEMPLATE_PATH "
+            "and template-paths, ./templates is searched after it.",
             exists=True,
             file_okay=False,
         ),
@@ -127,15 +133,20 @@ def create(
     """Create a task from a template: check the input, store the task and its first steps.
 
     With --run, run it at once; the exit code is then the run's (0 complete, 1 failed).
+
+    Example: tasker-ctl task create -n default --name order_processing -i @order.json --run
     """
     from tasker_ctl.cli.backend import tasks
-    from tasker_ctl.cli.options import project_config
+    from tasker_ctl.cli.options import project_config, read_json_option
     from tasker_ctl.config import max_input_bytes, template_search_path
     from tasker_ctl.tasks.create import CreateRequest
-    from tasker_ctl.tasks.inputs import read_json_argument
 
     config = project_config()
-    task_input = read_json_argument(input_json, option="--input", max_bytes=max_input_bytes(config))
+    task_input = (
+        {}
+        if input_json is None
+        else read_json_option(input_json, option="--input", max_bytes=max_input_bytes(config))
+    )
     request = CreateRequest(
         namespace=namespace,
         name=name,
@@ -151,6 +162,7 @@ def create(
         validate_input=not no_validate,
         environment=environment or config.environment,
         environment_optional=environment is None,
+        input_given=input_json is not None,
     )
     created = tasks.create_task(request)
     if output_format is OutputFormat.JSON:
@@ -195,7 +207,10 @@ def list_tasks(
     db: DbOption = None,
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
-    """List tasks, newest first."""
+    """List tasks, newest first.
+
+    Example: tasker-ctl task list -s error
+    """
     from tasker_ctl.cli.backend import tasks
 
     listing = tasks.list_tasks(db_path(db), namespace=namespace, status=status, limit=limit)
@@ -223,7 +238,7 @@ def status(
         bool | None,
         typer.Option(
             "--graph/--no-graph",
-            help=f"Draw the DAG with each step's state [default: up to {GRAPH_STEP_LIMIT} steps].",
+            help=f"Draw the DAG with each step's state (default: up to {GRAPH_STEP_LIMIT} steps).",
             show_default=False,
         ),
     ] = None,
@@ -231,7 +246,10 @@ def status(
         bool, typer.Option("--watch", "-w", help="Refresh until the task comes to rest.")
     ] = False,
 ) -> None:
-    """Show a task: its status, progress, health, its DAG and steps (the reference's `task get`)."""
+    """Show a task: its status, progress, health, its DAG and steps (the reference's `task get`).
+
+    Example: tasker-ctl task status 3f9c2a1e --watch
+    """
     from tasker_ctl.cli.backend import tasks
 
     path = db_path(db)
@@ -387,7 +405,10 @@ def steps(
     db: DbOption = None,
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
-    """List a task's steps with their state, attempts and readiness."""
+    """List a task's steps with their state, attempts and readiness.
+
+    Example: tasker-ctl task steps 3f9c2a1e
+    """
     from tasker_ctl.cli.backend import tasks
 
     view = tasks.task_steps(db_path(db), task)
@@ -406,7 +427,7 @@ def steps(
 
 AttemptOption = Annotated[
     int | None,
-    typer.Option("--attempt", "-a", help="Show this attempt's error (default: the last).", min=1),
+    typer.Option("--attempt", help="Show this attempt's error (default: the last).", min=1),
 ]
 FullTracebackOption = Annotated[
     bool,
@@ -426,6 +447,8 @@ def step(
 
     The error shows the exception, where it was raised and its traceback (the handler's frames
     with their source as it was when it failed); --attempt N shows an earlier attempt's error.
+
+    Example: tasker-ctl task step 3f9c2a1e process_payment
     """
     from tasker_ctl.cli.backend import tasks
     from tasker_ctl.errors import NotFoundError
@@ -533,7 +556,7 @@ def logs(
         str | None, typer.Argument(help="Only this step (name or UUID).", show_default=False)
     ] = None,
     attempt: Annotated[
-        int | None, typer.Option("--attempt", "-a", help="Only this attempt.", min=1)
+        int | None, typer.Option("--attempt", help="Only this attempt.", min=1)
     ] = None,
     follow: Annotated[
         bool,
@@ -546,6 +569,8 @@ def logs(
 
     With --follow, lines are printed as they are written (also while another process runs the
     task), each prefixed with its step, until the task comes to rest.
+
+    Example: tasker-ctl task logs 3f9c2a1e --follow
     """
     from tasker_ctl import tasks
 
@@ -601,7 +626,10 @@ def audit(
     db: DbOption = None,
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
-    """Show every recorded state transition of a task, or of one of its steps."""
+    """Show every recorded state transition of a task, or of one of its steps.
+
+    Example: tasker-ctl task audit 3f9c2a1e process_payment
+    """
     from tasker_ctl.cli.backend import tasks
 
     entries = tasks.task_audit(db_path(db), task, step_name)
@@ -652,7 +680,10 @@ def cancel(
     db: DbOption = None,
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
-    """Cancel a task and every step that has not finished."""
+    """Cancel a task and every step that has not finished.
+
+    Example: tasker-ctl task cancel 3f9c2a1e -r 'ordered twice'
+    """
     from tasker_ctl.cli.backend import tasks
 
     result = tasks.cancel_task(db_path(db), task, reason=reason)
@@ -673,7 +704,10 @@ def reset_step(
     db: DbOption = None,
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
-    """Reset a step in error to pending, with its attempts back to 0, so a run retries it."""
+    """Reset a step in error to pending, with its attempts back to 0, so a run retries it.
+
+    Example: tasker-ctl task reset-step 3f9c2a1e process_payment -r 'gateway is back'
+    """
     from tasker_ctl.cli.backend import tasks
 
     result = tasks.reset_step(db_path(db), task, step_name, reason=reason, reset_by=reset_by)
@@ -691,7 +725,10 @@ def resolve_step(
     db: DbOption = None,
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
-    """Mark a step resolved by hand; its dependents may then run."""
+    """Mark a step resolved by hand; its dependents may then run.
+
+    Example: tasker-ctl task resolve-step 3f9c2a1e process_payment -r 'paid by phone'
+    """
     from tasker_ctl.cli.backend import tasks
 
     result = tasks.resolve_step(
@@ -717,15 +754,18 @@ def complete_step(
     db: DbOption = None,
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
-    """Complete a step by hand with the result its dependents will see."""
+    """Complete a step by hand with the result its dependents will see.
+
+    Example: tasker-ctl task complete-step 3f9c2a1e charge --result '{"paid": true}' -r 'by phone'
+    """
     from tasker_ctl.cli.backend import tasks
-    from tasker_ctl.cli.options import project_config
+    from tasker_ctl.cli.options import project_config, read_json_option
     from tasker_ctl.config import max_input_bytes
     from tasker_ctl.errors import InvalidDataError
     from tasker_ctl.tasks.inputs import read_json_argument
 
     limit = max_input_bytes(project_config())
-    result_value = read_json_argument(result_json, option="--result", max_bytes=limit)
+    result_value = read_json_option(result_json, option="--result", max_bytes=limit)
     metadata = None
     if metadata_json is not None:
         metadata = read_json_argument(metadata_json, option="--metadata", max_bytes=limit)
@@ -755,7 +795,10 @@ def retry(
     db: DbOption = None,
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
-    """Reset every step in error (or one step) to pending so that the next run retries it."""
+    """Reset every step in error (or one step) to pending so that the next run retries it.
+
+    Example: tasker-ctl task retry 3f9c2a1e
+    """
     from tasker_ctl import tasks
 
     result = tasks.retry_task(db_path(db), task, step_name, reason=reason)
@@ -791,7 +834,10 @@ def visualize(
         typer.Option("--graph-only", help="The markdown document without its step details."),
     ] = False,
 ) -> None:
-    """Draw a task as Mermaid: each step coloured by its state, untaken branches dashed."""
+    """Draw a task as Mermaid: each step coloured by its state, untaken branches dashed.
+
+    Example: tasker-ctl task visualize 3f9c2a1e -f markdown -o task.md
+    """
     from tasker_ctl.cli.backend import tasks
     from tasker_ctl.template.models import TaskTemplate
     from tasker_ctl.ui.visualize import visualize_task

@@ -62,6 +62,8 @@ def run(
     Resumable: after a crash or Ctrl-C, run it again; finished steps are not run again.
     One run at a time: while a live run holds the task, another is refused (exit 75).
     Exit 0 when the task completes, 1 when a step failed for good, 130 on Ctrl-C.
+
+    Example: tasker-ctl task run 3f9c2a1e
     """
     result = execute(
         task, db, handlers, concurrency, output_format, quiet, retry_failed, take_over=take_over
@@ -86,7 +88,7 @@ def execute(
     the command exits 1 without running anything.
     """
     from tasker_ctl.cli.options import project_config
-    from tasker_ctl.config import heartbeat_seconds, resolve_db_path
+    from tasker_ctl.config import handler_modules, heartbeat_seconds, resolve_db_path
     from tasker_ctl.engine.events import RunStarted, event_to_json
     from tasker_ctl.engine.lease import DEFAULT_HEARTBEAT_SECONDS
     from tasker_ctl.engine.scheduler import RunOptions
@@ -95,7 +97,7 @@ def execute(
 
     collector.resume()  # a run can last long and allocate without end
     config = project_config()
-    modules = [*(handlers or []), *config.handler_packages]
+    modules = handler_modules(handlers or [], config)
     live = output_format is OutputFormat.TEXT and not quiet and sys.stdout.isatty()
     log = RunLog(echo=output_format is OutputFormat.TEXT and not quiet and not live)
 

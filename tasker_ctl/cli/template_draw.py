@@ -27,10 +27,13 @@ class DiagramFormat(StrEnum):
 def graph(
     file: Annotated[Path, typer.Argument(help="A task template file.")],
     width: Annotated[
-        int | None, typer.Option("--width", min=20, help="Columns [default: the terminal's].")
+        int | None, typer.Option("--width", min=20, help="Columns (default: the terminal's).")
     ] = None,
 ) -> None:
-    """Draw a template's DAG top to bottom, parallel steps side by side."""
+    """Draw a template's DAG top to bottom, parallel steps side by side.
+
+    Example: tasker-ctl template graph templates/ecommerce_order_processing.yaml
+    """
     from tasker_ctl.ui.dag import print_dag
     from tasker_ctl.ui.terminal import make_console
 
@@ -64,6 +67,8 @@ def visualize(
     default), or with --graph-only the bare graph; --format mermaid|dot for the graph alone.
 
     Warnings go to stderr, so stdout stays a valid diagram.
+
+    Example: tasker-ctl template visualize templates/order_processing.yaml -o dag.md
     """
     from tasker_ctl.ui.visualize import visualize_template
 

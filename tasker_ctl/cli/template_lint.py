@@ -42,7 +42,7 @@ def validate(
         list[Path] | None,
         typer.Argument(
             help="Template files, or directories searched for templates "
-            "[default: the configured template paths].",
+            "(default: the configured template paths).",
             show_default=False,
         ),
     ] = None,
@@ -56,7 +56,7 @@ def validate(
         MinimumSeverity | None,
         typer.Option(
             "--min-severity",
-            help="Least severe finding shown [default: warning; info for json].",
+            help="Least severe finding shown (default: warning; info for json).",
         ),
     ] = None,
 ) -> None:
@@ -66,6 +66,8 @@ def validate(
     path that does not exist. A directory walk skips hidden directories, virtualenvs,
     node_modules, what .gitignore ignores, and YAML files that are not templates; files named
     explicitly are always checked. With no path, the configured template paths are linted.
+
+    Example: tasker-ctl template validate templates/
     """
     from tasker_ctl.template.findings import Severity
     from tasker_ctl.template.output import github_annotations, reports_to_json
@@ -128,7 +130,10 @@ def inspect(
     file: Annotated[Path, typer.Argument(help="A task template file.")],
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
-    """Show a template's shape: roots, leaves, execution order, parallel levels, critical path."""
+    """Show a template's shape: roots, leaves, execution order, parallel levels, critical path.
+
+    Example: tasker-ctl template inspect templates/ecommerce_order_processing.yaml
+    """
     from tasker_ctl.template.inspect import inspect_template
     from tasker_ctl.template.validation import load_template
 

@@ -335,7 +335,12 @@ class RemoteTasks:
                 from tasker_ctl.tasks.inputs import require_valid_input
 
                 label = f"{template.namespace_name}/{template.name} v{template.version}"
-                require_valid_input(template.input_schema, request.input, what=f"{label} ({path})")
+                require_valid_input(
+                    template.input_schema,
+                    request.input,
+                    what=f"{label} ({path})",
+                    given=request.input_given,
+                )
         if version is None:
             version = self._highest_server_version(request.namespace, request.name)
         body: dict[str, Any] = {

@@ -44,6 +44,9 @@ class CreateRequest:
     priority: int = 5
     """1 (lowest) to 10, as Tasker's ``task create --priority``; stored and shown."""
     description: str | None = None
+    input_given: bool = True
+    """False when the caller gave no input and ``input`` is the empty default ``{}``: a template
+    whose ``input_schema`` does not accept ``{}`` then asks for input (a usage error)."""
 
 
 def create_task(request: CreateRequest) -> CreatedTask:
@@ -71,7 +74,10 @@ def create_task(request: CreateRequest) -> CreatedTask:
         from tasker_ctl.tasks.inputs import require_valid_input
 
         require_valid_input(
-            template.input_schema, request.input, what=f"{location.label} ({location.path})"
+            template.input_schema,
+            request.input,
+            what=f"{location.label} ({location.path})",
+            given=request.input_given,
         )
     correlation_id = _correlation_id(request.correlation_id)
     environment = request.environment

@@ -82,14 +82,26 @@ def read_json_argument(
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
+        hint = f"{option} takes JSON, @FILE or - (standard input), e.g. {option} '{{\"id\": 1}}'"
+        if source == option and _names_a_file(raw):
+            hint = f"{raw} is a file: to read it, write {option} @{raw}"
         raise InvalidDataError(
             f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-            hint=f"{option} takes JSON, @FILE or - (standard input), e.g. {option} '{{\"id\": 1}}'",
+            hint=hint,
         ) from exc
     except RecursionError:
         raise _too_deep(source) from None
     require_nesting_within_limit(value, source)
     return value
+
+
+def _names_a_file(raw: str) -> bool:
+    """Whether an inline value that is not JSON is the path of an existing file (``@`` left
+    out); a value that cannot be a path at all (too long, a NUL) is not one."""
+    try:
+        return Path(raw).is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _require_size(size: int, source: str, max_bytes: int) -> None:
@@ -153,19 +165,31 @@ def check_input(schema: Mapping[str, Any], data: Any) -> list[InputViolation]:
     return sorted(violations, key=lambda v: (v.path, v.message))
 
 
-def require_valid_input(schema: Mapping[str, Any] | None, data: Any, *, what: str) -> None:
-    """Raise ``InputValidationError`` listing every violation; no schema means anything goes."""
+def require_valid_input(
+    schema: Mapping[str, Any] | None, data: Any, *, what: str, given: bool = True
+) -> None:
+    """Raise ``InputValidationError`` listing every violation; no schema means anything goes.
+
+    ``given=False`` says no input was given (``data`` is the empty default): a schema that
+    does not accept it is then a missing argument (``UsageError``), not bad data.
+    """
     if schema is None:
         return
     violations = check_input(schema, data)
     if not violations:
         return
     count = len(violations)
-    lines = [f"the input does not match the input_schema of {what} ({count} problem"]
-    lines[0] += "s):" if count != 1 else "):"
-    lines += [f"  {violation.path}: {violation.message}" for violation in violations]
+    problems = f"({count} problem{'s' if count != 1 else ''}):"
+    details = [f"  {violation.path}: {violation.message}" for violation in violations]
+    if not given:
+        raise UsageError(
+            "\n".join(
+                [f"no input given, and the input_schema of {what} needs one {problems}", *details]
+            ),
+            hint="give the input with --input JSON, --input @FILE or --input - (standard input)",
+        )
     raise InputValidationError(
-        "\n".join(lines),
+        "\n".join([f"the input does not match the input_schema of {what} {problems}", *details]),
         violations,
         hint="fix the input, or pass --no-validate to store it unchecked",
     )

@@ -510,7 +510,7 @@ def test_the_project_environment_applies_only_to_templates_that_define_it(
 
     def create(namespace: str, name: str, task_input: dict[str, Any]) -> str:
         command = tasker_ctl_command(
-            "task", "create", "-n", namespace, "--name", name, "-t", str(TEMPLATES),
+            "task", "create", "-n", namespace, "--name", name, "--templates", str(TEMPLATES),
             "-i", json.dumps(task_input), "--db", str(db), "-q",
         )  # fmt: skip
         completed = run_command(command, cwd=tmp_path)
