@@ -327,6 +327,7 @@ class Repository:
         self._identity = StoreIdentity(path) if writable else None
         self._lease: tuple[str, str] | None = None
         self._heed_interrupts = False
+        self._lease_checked_at: int | None = None  # data_version of the last passed check
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -355,12 +356,18 @@ class Repository:
             self._identity.check()
         if self._lease is None:
             return
+        # Only another connection's commit can take the lease or flag the run, and SQLite's
+        # data_version changes exactly then: while it stays the same, the last check holds.
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        if version == self._lease_checked_at:
+            return
         task_uuid, token = self._lease
         row = conn.execute(_SELECT_LEASE, (task_uuid,)).fetchone()
         if row is None or row[1] != token:
             raise _lease_lost(task_uuid, None if row is None else _lease_from_row(row))
         if self._heed_interrupts and row[10] is not None:
             raise RunInterruptedError(json.loads(row[10]))
+        self._lease_checked_at = version
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
@@ -695,11 +702,13 @@ class Repository:
             )
         self._lease = (task_uuid, token)
         self._heed_interrupts = True
+        self._lease_checked_at = None
 
     def heed_interrupts(self, heed: bool) -> None:
         """Whether a write fails with ``RunInterruptedError`` once an operator changed the task
         (off while a stopping run records what its running handlers did)."""
         self._heed_interrupts = heed
+        self._lease_checked_at = None
 
     def beat(self, task_uuid: str, token: str) -> tuple[bool, JsonObject | None]:
         """Renew the lease's heartbeat: (still held, the operator notice if any).
