@@ -272,7 +272,8 @@ def task_step_detail(db_path: Path, task_reference: str, step_reference: str) ->
     return StepDetail(step, attempts)
 
 
-_RESTING_TASK_STATES = frozenset(
+# No more output will come once a task is here (a pending task's run may still start).
+_ENDED_TASK_STATES = frozenset(
     {
         TaskState.COMPLETE,
         TaskState.ERROR,
@@ -323,7 +324,7 @@ def task_logs(
         task_status=graph.task.state,
         lines=lines,
         step_order=tuple(step.name for step in graph.steps),
-        running=graph.task.state not in _RESTING_TASK_STATES,
+        running=graph.task.state not in _ENDED_TASK_STATES,
     )
 
 

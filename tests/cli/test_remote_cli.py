@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -125,6 +126,21 @@ def test_watch_polls_until_the_task_rests(fake: FakeTasker) -> None:
     fake.set_step(task, "validate_cart", "error", error="declined")  # blocked: at rest
     result = remote("task", "status", task, "--watch", "--no-graph")
     assert result.exit_code == 0 and "blocked_by_failures" in result.stdout
+
+
+def test_watch_waits_for_the_server_to_start_a_pending_task(fake: FakeTasker) -> None:
+    task = create()
+    blocked = threading.Timer(0.3, fake.set_step, (task, "validate_cart", "error"), {"error": "x"})
+    blocked.start()
+    result = remote("task", "status", task, "--watch", "--no-graph", "--exit-status")
+    blocked.join()
+    assert result.exit_code == 1  # --exit-status: the task ended blocked
+    assert result.stdout.startswith(
+        "Waiting for the server to start the task; Ctrl-C stops watching.\n"
+        "  the server of profile: fake\n"
+        "Task Details\n"
+    )
+    assert "  Status: blocked_by_failures\n" in result.stdout
 
 
 def test_operator_commands_work_on_the_server(fake: FakeTasker) -> None:
