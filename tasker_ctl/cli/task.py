@@ -104,6 +104,17 @@ def create(
         str | None,
         typer.Option("--correlation-id", "-c", help="Correlation UUID (default: a new one)."),
     ] = None,
+    idempotency_key: Annotated[
+        str | None,
+        typer.Option(
+            "--idempotency-key",
+            help="With --profile: the server creates one task per key (refuses a second).",
+        ),
+    ] = None,
+    tags: Annotated[
+        list[str] | None,
+        typer.Option("--tag", help="With --profile: tag the task on the server (repeatable)."),
+    ] = None,
     no_validate: Annotated[
         bool, typer.Option("--no-validate", help="Store the input without checking input_schema.")
     ] = False,
@@ -148,6 +159,8 @@ def create(
         correlation_id=correlation_id,
         priority=priority,
         description=description,
+        idempotency_key=idempotency_key,
+        tags=tuple(tags or ()),
         validate_input=not no_validate,
         environment=environment or config.environment,
         environment_optional=environment is None,
@@ -192,13 +205,18 @@ def list_tasks(
         str | None, typer.Option("--status", "-s", help="Only tasks in this state.")
     ] = None,
     limit: Annotated[int, typer.Option("--limit", "-l", help="At most this many tasks.")] = 20,
+    page: Annotated[
+        int, typer.Option("--page", help="Which page of --limit tasks (1: the newest).")
+    ] = 1,
     db: DbOption = None,
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
     """List tasks, newest first."""
     from tasker_ctl.cli.backend import tasks
 
-    listing = tasks.list_tasks(db_path(db), namespace=namespace, status=status, limit=limit)
+    listing = tasks.list_tasks(
+        db_path(db), namespace=namespace, status=status, limit=limit, page=page
+    )
     if output_format is OutputFormat.JSON:
         print_json(listing.to_json())
         return
