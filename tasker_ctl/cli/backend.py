@@ -30,6 +30,11 @@ def select_profile(flag: str | None) -> None:
     _State.operations = None
 
 
+def profile_flag() -> str | None:
+    """The global ``--profile`` of this invocation, if given (``TASKER_CLIENT_PROFILE`` aside)."""
+    return _State.flag
+
+
 def profile_name() -> str | None:
     """The profile this invocation uses: ``--profile``, else ``TASKER_CLIENT_PROFILE``, else
     None (local)."""

@@ -110,6 +110,17 @@ def create(
         str | None,
         typer.Option("--correlation-id", "-c", help="Correlation UUID (default: a new one)."),
     ] = None,
+    idempotency_key: Annotated[
+        str | None,
+        typer.Option(
+            "--idempotency-key",
+            help="With --profile: the server creates one task per key (refuses a second).",
+        ),
+    ] = None,
+    tags: Annotated[
+        list[str] | None,
+        typer.Option("--tag", help="With --profile: tag the task on the server (repeatable)."),
+    ] = None,
     no_validate: Annotated[
         bool, typer.Option("--no-validate", help="Store the input without checking input_schema.")
     ] = False,
@@ -159,6 +170,8 @@ def create(
         correlation_id=correlation_id,
         priority=priority,
         description=description,
+        idempotency_key=idempotency_key,
+        tags=tuple(tags or ()),
         validate_input=not no_validate,
         environment=environment or config.environment,
         environment_optional=environment is None,
@@ -204,6 +217,9 @@ def list_tasks(
         str | None, typer.Option("--status", "-s", help="Only tasks in this state.")
     ] = None,
     limit: Annotated[int, typer.Option("--limit", "-l", help="At most this many tasks.")] = 20,
+    page: Annotated[
+        int, typer.Option("--page", help="Which page of --limit tasks (1: the newest).")
+    ] = 1,
     db: DbOption = None,
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
@@ -213,7 +229,9 @@ def list_tasks(
     """
     from tasker_ctl.cli.backend import tasks
 
-    listing = tasks.list_tasks(db_path(db), namespace=namespace, status=status, limit=limit)
+    listing = tasks.list_tasks(
+        db_path(db), namespace=namespace, status=status, limit=limit, page=page
+    )
     if output_format is OutputFormat.JSON:
         print_json(listing.to_json())
         return
@@ -243,7 +261,21 @@ def status(
         ),
     ] = None,
     watch: Annotated[
-        bool, typer.Option("--watch", "-w", help="Refresh until the task comes to rest.")
+        bool,
+        typer.Option(
+            "--watch",
+            "-w",
+            help="Refresh until the task comes to rest or its run is gone "
+            "(a task that never ran: wait for a run to start).",
+        ),
+    ] = False,
+    exit_status: Annotated[
+        bool,
+        typer.Option(
+            "--exit-status",
+            help="With --watch: exit 1 unless the task ends complete (blocked, cancelled, "
+            "error, or its run gone).",
+        ),
     ] = False,
 ) -> None:
     """Show a task: its status, progress, health, its DAG and steps (the reference's `task get`).
@@ -252,6 +284,10 @@ def status(
     """
     from tasker_ctl.cli.backend import tasks
 
+    if exit_status and not watch:
+        from tasker_ctl.errors import UsageError
+
+        raise UsageError("--exit-status needs --watch", hint="add --watch (-w)")
     path = db_path(db)
     view = tasks.task_status(path, task)
     if output_format is OutputFormat.JSON:
@@ -277,21 +313,25 @@ def status(
     if not watch:
         out.print(_status_renderable(view, template, graph, out.width))
         return
-    from rich.live import Live
+    from tasker_ctl.cli.backend import profile_name
+    from tasker_ctl.errors import EXIT_INTERRUPTED
+    from tasker_ctl.tasks.watch import watch_exit_code
+    from tasker_ctl.ui.watch import watch_task
 
     collector.resume()  # watching lasts until the task comes to rest
-    frame = _status_renderable(view, template, graph, out.width)
-    with Live(frame, console=out, auto_refresh=False) as live:
-        # Until the task rests, or no live run is left to move it (a killed run).
-        while view.status not in _RESTING_TASK_STATES and view.run.state != "interrupted":
-            time.sleep(WATCH_INTERVAL_SECONDS)
-            view = tasks.task_status(path, view.task_uuid)
-            live.update(_status_renderable(view, template, graph, out.width), refresh=True)
-
-
-_RESTING_TASK_STATES = frozenset(
-    {"complete", "error", "cancelled", "resolved_manually", "blocked_by_failures", "pending"}
-)
+    task_uuid = view.task_uuid
+    try:
+        view = watch_task(
+            view,
+            lambda: tasks.task_status(path, task_uuid),
+            lambda seen: _status_renderable(seen, template, graph, out.width),
+            out,
+            interval=WATCH_INTERVAL_SECONDS,
+            profile=profile_name(),
+        )
+    except KeyboardInterrupt:
+        raise typer.Exit(EXIT_INTERRUPTED) from None  # Ctrl-C only stops watching: no error
+    raise typer.Exit(watch_exit_code(view, exit_status=exit_status))
 
 
 def _status_texts(view: TaskView, graph: bool) -> list[str]:
@@ -378,11 +418,19 @@ def _print_step_table(view: TaskView) -> None:
     print("Steps:")
     width = max((len(step.name) for step in view.steps), default=0)
     state_width = max((len(step.state) for step in view.steps), default=0)
+    from tasker_ctl.tasks.watch import retry_in_seconds, utc_now
+
+    now = utc_now()
     for step in view.steps:
         line = (
             f"  • {step.name:<{width}}  {step.state:<{state_width}}  "
             f"{step.attempts}/{step.max_attempts}"
         )
+        retry_in = retry_in_seconds(step, now)
+        if retry_in is not None:  # the countdown the run's live view shows
+            from tasker_ctl.ui.run_lines import duration_text
+
+            line += f"  retry in {duration_text(retry_in)}"
         extra = ""
         if step.error is not None and step.error.get("message"):
             extra = _error_line(step.error)

@@ -15,6 +15,7 @@ from tasker_ctl.cli.options import FormatOption, OutputFormat
 from tasker_ctl.errors import EXIT_FAILURE, EXIT_OK, UsageError
 
 if TYPE_CHECKING:
+    from tasker_ctl.remote.promote_report import PromoteCheck
     from tasker_ctl.template.findings import FileReport, Severity
 
 
@@ -59,6 +60,16 @@ def validate(
             help="Least severe finding shown (default: warning; info for json).",
         ),
     ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            "-p",
+            help="Also compare each template with what this profile's Tasker server has "
+            "registered (default: the global --profile; never $TASKER_CLIENT_PROFILE).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Lint task templates: structure, DAG rules, schemas. Never imports handler code.
 
@@ -66,6 +77,10 @@ def validate(
     path that does not exist. A directory walk skips hidden directories, virtualenvs,
     node_modules, what .gitignore ignores, and YAML files that are not templates; files named
     explicitly are always checked. With no path, the configured template paths are linted.
+
+    With --profile, each valid template is also looked up on that Tasker server: registered or
+    not, and whether the server's copy differs where it can be compared (warnings: --strict
+    fails on them).
 
     Example: tasker-ctl template validate templates/
     """
@@ -82,19 +97,39 @@ def validate(
             hint="point at template files or a directory that contains them",
         )
     reports = [validate_file(path) for path in files]
+    check = _server_check(profile, reports)
     default = (
         MinimumSeverity.INFO if output_format is ReportFormat.JSON else MinimumSeverity.WARNING
     )
     minimum = Severity(min_severity or default)
     if output_format is ReportFormat.JSON:
-        print(json.dumps(reports_to_json(reports, minimum), indent=2))
+        document = reports_to_json(reports, minimum)
+        if check is not None:
+            document["server"] = check.to_json()
+        print(json.dumps(document, indent=2))
     elif output_format is ReportFormat.GITHUB:
-        for line in github_annotations(reports, minimum):
+        for line in github_annotations(reports, minimum) + (check.annotations() if check else []):
             print(line)
     else:
         _print_text(reports, minimum)
+        if check is not None:
+            print("\n" + "\n".join(check.text_lines()))
     failed = any(not r.valid or (strict and r.count(Severity.WARNING)) for r in reports)
+    failed = failed or bool(strict and check is not None and check.warnings)
     raise typer.Exit(EXIT_FAILURE if failed else EXIT_OK)
+
+
+def _server_check(profile: str | None, reports: list[FileReport]) -> PromoteCheck | None:
+    """The promote check against ``profile`` (else the global --profile), or None."""
+    from tasker_ctl.cli.backend import profile_flag
+
+    name = profile or profile_flag()
+    if name is None:
+        return None
+    from tasker_ctl.remote.promote_report import check_against_server
+
+    valid = {report.path for report in reports if report.valid}
+    return check_against_server(name, [report.path for report in reports], valid)
 
 
 def _print_text(reports: list[FileReport], minimum: Severity) -> None:

@@ -42,6 +42,7 @@ class TaskOperations(Protocol):
         namespace: str | None = ...,
         status: str | None = ...,
         limit: int = ...,
+        page: int = ...,
     ) -> TaskList: ...
     def task_status(
         self, db_path: Path, task_reference: str, *, now: datetime | None = ...

@@ -117,7 +117,7 @@ class RemoteTasks:
             if not answer["pagination"]["has_next"] or not answer["tasks"]:
                 break
             server_page += 1
-        return TaskList(items=tuple(items), total=total, limit=limit, store_exists=True)
+        return TaskList(items=tuple(items), total=total, limit=limit, store_exists=True, page=page)
 
     def task_status(
         self, db_path: Path | None, task_reference: str, *, now: datetime | None = None
@@ -302,9 +302,6 @@ class RemoteTasks:
         self,
         request: CreateRequest,
         *,
-        priority: int | None = None,
-        idempotency_key: str | None = None,
-        tags: Sequence[str] = (),
         source_system: str = SOURCE_SYSTEM,
         requested_at: datetime | None = None,
     ) -> CreatedTask:
@@ -313,7 +310,9 @@ class RemoteTasks:
         local template's version is used, else the server's highest registered one.
 
         Defaults for what the API requires: initiator the local user, ``source_system``
-        ``tasker-ctl``, reason ``created with tasker-ctl``, no tags, now, a new correlation id.
+        ``tasker-ctl``, reason ``created with tasker-ctl``, no tags, now, a new correlation id;
+        the request's priority (5 unless given, as upstream's ``task create``), its tags and,
+        when given, its idempotency key.
         """
         if request.environment is not None and not request.environment_optional:
             raise UsageError(
@@ -351,14 +350,13 @@ class RemoteTasks:
             "initiator": request.initiator or default_initiator(),
             "source_system": source_system,
             "reason": request.reason or DEFAULT_REASON,
-            "tags": list(tags),
+            "tags": list(request.tags),
             "requested_at": (requested_at or datetime.now(UTC)).isoformat(),
             "correlation_id": _correlation_id(request.correlation_id),
+            "priority": request.priority,
         }
-        if priority is not None:
-            body["priority"] = priority
-        if idempotency_key is not None:
-            body["idempotency_key"] = idempotency_key
+        if request.idempotency_key is not None:
+            body["idempotency_key"] = request.idempotency_key
         task = self.client.call(
             "create_task",
             body=body,

@@ -835,14 +835,16 @@ class Repository:
         namespace: str | None = None,
         state: str | None = None,
         limit: int = 20,
+        offset: int = 0,
     ) -> list[TaskSummary]:
-        """The newest tasks first, optionally filtered, each with its step counts per state."""
+        """The newest tasks first (``limit`` of them after the first ``offset``), optionally
+        filtered, each with its step counts per state."""
         where, params = _task_filter(namespace, state)
         with self._reading() as conn:
             rows = conn.execute(
                 f"SELECT {_TASK_COLUMNS} FROM tasks {where} "
-                "ORDER BY created_at DESC, rowid DESC LIMIT ?",
-                [*params, limit],
+                "ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?",
+                [*params, limit, offset],
             ).fetchall()
             tasks = [_task_from_row(row) for row in rows]
             counts: dict[str, dict[str, int]] = {task.uuid: {} for task in tasks}

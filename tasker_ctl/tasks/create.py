@@ -47,10 +47,36 @@ class CreateRequest:
     input_given: bool = True
     """False when the caller gave no input and ``input`` is the empty default ``{}``: a template
     whose ``input_schema`` does not accept ``{}`` then asks for input (a usage error)."""
+    idempotency_key: str | None = None
+    """Sent to a Tasker server (it refuses a second task with the same key); not kept locally."""
+    tags: tuple[str, ...] = ()
+    """Sent to a Tasker server; not kept locally."""
+
+
+def require_local_fields(request: CreateRequest) -> None:
+    """Refuse what only a Tasker server keeps: an idempotency key and tags (a local task has
+    neither, and silently dropping them would let a script believe it deduplicates)."""
+    given = [
+        option
+        for option, value in (
+            ("--idempotency-key", request.idempotency_key),
+            ("--tag", request.tags),
+        )
+        if value
+    ]
+    if given:
+        raise UsageError(
+            f"{' and '.join(given)}: only a Tasker server keeps "
+            f"{'these' if len(given) > 1 else 'this'}; a local task has no tags and no "
+            "idempotency key",
+            hint="create the task on a server with `tasker-ctl --profile NAME task create …`, "
+            "or leave the option out",
+        )
 
 
 def create_task(request: CreateRequest) -> CreatedTask:
     """Find and validate the template, check the input, store task, steps and edges at once."""
+    require_local_fields(request)
     from tasker_ctl.template.lookup import find_template
     from tasker_ctl.template.validation import load_template
 

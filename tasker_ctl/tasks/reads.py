@@ -60,9 +60,15 @@ def _reader(db_path: Path, task_reference: str) -> Iterator[tuple[Repository, st
 
 
 def list_tasks(
-    db_path: Path, *, namespace: str | None = None, status: str | None = None, limit: int = 20
+    db_path: Path,
+    *,
+    namespace: str | None = None,
+    status: str | None = None,
+    limit: int = 20,
+    page: int = 1,
 ) -> TaskList:
-    """The newest tasks first; an absent store lists nothing."""
+    """The newest tasks first, ``limit`` of them from page ``page``; an absent store lists
+    nothing."""
     if status is not None and status not in set(TaskState) | {"in_progress"}:
         raise UsageError(
             f"unknown task status '{status}'{did_you_mean(status, list(TaskState))}",
@@ -70,12 +76,16 @@ def list_tasks(
         )
     if limit < 1:
         raise UsageError(f"--limit must be at least 1, not {limit}")
+    if page < 1:
+        raise UsageError(f"--page must be at least 1, not {page}")
     state = None if status is None else str(TaskState.parse(status))
     repository = open_for_reading(db_path)
     if repository is None:
-        return TaskList(items=(), total=0, limit=limit, store_exists=False)
+        return TaskList(items=(), total=0, limit=limit, store_exists=False, page=page)
     with repository:
-        summaries = repository.list_tasks(namespace=namespace, state=state, limit=limit)
+        summaries = repository.list_tasks(
+            namespace=namespace, state=state, limit=limit, offset=(page - 1) * limit
+        )
         total = repository.count_tasks(namespace=namespace, state=state)
     items = []
     for summary in summaries:
@@ -99,7 +109,7 @@ def list_tasks(
                 completed_at=task.completed_at,
             )
         )
-    return TaskList(items=tuple(items), total=total, limit=limit, store_exists=True)
+    return TaskList(items=tuple(items), total=total, limit=limit, store_exists=True, page=page)
 
 
 def short_task_reference(db_path: Path, task_uuid: str) -> str:
@@ -278,7 +288,8 @@ def task_step_detail(db_path: Path, task_reference: str, step_reference: str) ->
     return StepDetail(step, attempts)
 
 
-_RESTING_TASK_STATES = frozenset(
+# No more output will come once a task is here (a pending task's run may still start).
+_ENDED_TASK_STATES = frozenset(
     {
         TaskState.COMPLETE,
         TaskState.ERROR,
@@ -329,7 +340,7 @@ def task_logs(
         task_status=graph.task.state,
         lines=lines,
         step_order=tuple(step.name for step in graph.steps),
-        running=graph.task.state not in _RESTING_TASK_STATES,
+        running=graph.task.state not in _ENDED_TASK_STATES,
     )
 
 

@@ -186,13 +186,16 @@ class TaskList:
     total: int
     limit: int
     store_exists: bool
+    page: int = 1
+    """Which page of ``limit`` tasks this is (1: the newest)."""
 
     def to_json(self) -> JsonObject:
-        """``{"tasks": [...], "total", "limit"}``."""
+        """``{"tasks": [...], "total", "limit", "page"}``."""
         return {
             "tasks": [item.to_json() for item in self.items],
             "total": self.total,
             "limit": self.limit,
+            "page": self.page,
         }
 
 

@@ -47,6 +47,12 @@ def github_annotations(reports: Sequence[FileReport], minimum: Severity) -> list
     return lines
 
 
+def annotation(command: str, file: str, title: str, message: str) -> str:
+    """One GitHub Actions annotation line (``command``: error, warning or notice) on a file."""
+    properties = f"file={_escape_property(file)},title={_escape_property(title)}"
+    return f"::{command} {properties}::{_escape_data(message)}"
+
+
 def _escape_data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 

@@ -36,7 +36,7 @@ from tasker_ctl.engine.events import (
     StepTransitioned,
 )
 from tasker_ctl.ui.dag import state_display
-from tasker_ctl.ui.run_lines import describe_error, stopping_message
+from tasker_ctl.ui.run_lines import describe_error, duration_text, stopping_message
 
 DONE_STATES = frozenset({"complete", "resolved_manually"})
 MAX_ROWS = 30
@@ -165,7 +165,7 @@ class LiveRunView:
         rows = list(self._rows.values())
         done = [row for row in rows if row.state in DONE_STATES]
         elapsed = now - self._started
-        counts = f"{len(done)}/{len(rows)} steps  {_seconds(elapsed)}"
+        counts = f"{len(done)}/{len(rows)} steps  {duration_text(elapsed)}"
         bar_width = max(0, min(30, width - len(counts) - len(self._title) - 2))
         if bar_width < 10:
             bar_width = 10 if width - len(counts) - 12 >= 12 else 0
@@ -223,13 +223,13 @@ class LiveRunView:
             look = state_display(row.state)
             countdown = ""
             if row.state == "waiting_for_retry" and row.retry_at is not None:
-                countdown = f"in {_seconds(max(0.0, row.retry_at - now))}"
+                countdown = f"in {duration_text(max(0.0, row.retry_at - now))}"
             running = row.state not in ("pending",)
             cells: list[RenderableType] = [
                 Text(row.name),
                 Text(look.label, style=look.style),
                 f"{row.attempt}/{row.max_attempts}" if row.attempt else "",
-                _seconds(now - row.since) if running else "",
+                duration_text(now - row.since) if running else "",
             ]
             if retrying:
                 cells.append(countdown)
@@ -247,7 +247,7 @@ def _finished_line(done: list[_Row], width: int) -> Text:
             names.append(" · ", style="dim")
         names.append(row.name)
         if row.finished_in is not None:
-            names.append(f" {_seconds(row.finished_in)}", style="dim")
+            names.append(f" {duration_text(row.finished_in)}", style="dim")
     line = Text("✓ ", style="green")
     if len(names) + 2 > width:
         line.append(f"{len(done)} done: ")
@@ -272,7 +272,3 @@ def _output_text(event: StepOutput) -> Text:
     line = Text(f"{event.step_name} | ", style="dim")
     line.append(event.text, style="red" if event.stream == "stderr" else "")
     return line
-
-
-def _seconds(value: float) -> str:
-    return f"{value:.1f}s" if value < 60 else f"{int(value // 60)}m {int(value % 60)}s"

@@ -205,3 +205,10 @@ def shorten(text: str, width: int) -> str:
     if len(text) <= width:
         return text
     return text[: max(width - 1, 0)] + ELLIPSIS
+
+
+def duration_text(seconds: float) -> str:
+    """``3.0s`` under a minute, else ``2m 5s`` (the live view's times and countdowns)."""
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    return f"{int(seconds // 60)}m {int(seconds % 60)}s"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,6 +128,21 @@ def test_watch_polls_until_the_task_rests(fake: FakeTasker) -> None:
     assert result.exit_code == 0 and "blocked_by_failures" in result.stdout
 
 
+def test_watch_waits_for_the_server_to_start_a_pending_task(fake: FakeTasker) -> None:
+    task = create()
+    blocked = threading.Timer(0.3, fake.set_step, (task, "validate_cart", "error"), {"error": "x"})
+    blocked.start()
+    result = remote("task", "status", task, "--watch", "--no-graph", "--exit-status")
+    blocked.join()
+    assert result.exit_code == 1  # --exit-status: the task ended blocked
+    assert result.stdout.startswith(
+        "Waiting for the server to start the task; Ctrl-C stops watching.\n"
+        "  the server of profile: fake\n"
+        "Task Details\n"
+    )
+    assert "  Status: blocked_by_failures\n" in result.stdout
+
+
 def test_operator_commands_work_on_the_server(fake: FakeTasker) -> None:
     task = create()
     fake.set_step(task, "validate_cart", "error", error="declined")
@@ -148,6 +164,66 @@ def test_operator_commands_work_on_the_server(fake: FakeTasker) -> None:
     assert cancel.exit_code == 0 and f"Task {task} has been canceled" in cancel.stdout
     again = remote("task", "cancel", task)
     assert again.exit_code == 1 and "Cannot cancel" in again.stderr
+
+
+def test_create_sends_priority_idempotency_key_and_tags(fake: FakeTasker) -> None:
+    create("-p", "8", "--idempotency-key", "order-7", "--tag", "replay", "--tag", "urgent")
+    body = fake.calls("create_task")[-1].body
+    assert (body["priority"], body["idempotency_key"], body["tags"]) == (
+        8,
+        "order-7",
+        ["replay", "urgent"],
+    )
+    again = remote(
+        "task", "create", "-n", "ecommerce", "--name", "ecommerce_order_processing",
+        "--input", ORDER, "--idempotency-key", "order-7",
+    )  # fmt: skip
+    assert again.exit_code == 75, again.output  # the server's 409: that key made a task already
+    assert again.stderr.startswith("error: ")
+
+
+def test_tags_and_idempotency_keys_are_refused_locally(project: Path) -> None:
+    result = run(
+        "task", "create", "-n", "ecommerce", "--name", "ecommerce_order_processing",
+        "--input", ORDER, "--tag", "replay", "--idempotency-key", "k",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: --idempotency-key and --tag: only a Tasker server keeps these; a local task "
+        "has no tags and no idempotency key\n"
+        "hint: create the task on a server with `tasker-ctl --profile NAME task create …`, "
+        "or leave the option out\n"
+    )
+    assert not (project / "local.db").exists()  # nothing was stored
+
+
+@pytest.mark.parametrize("where", ["server", "local"])
+def test_list_pages(fake: FakeTasker, where: str) -> None:
+    invoke = remote if where == "server" else run
+    made = []
+    for _ in range(3):
+        result = invoke(
+            "task", "create", "-n", "ecommerce", "--name", "ecommerce_order_processing",
+            "--input", ORDER, "-q",
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        made.append(result.stdout.strip())
+    pages = [
+        json.loads(invoke("task", "list", "-l", "2", "--page", page, "--format", "json").stdout)
+        for page in ("1", "2", "3")
+    ]
+    assert [[t["task_uuid"] for t in page["tasks"]] for page in pages] == [
+        [made[2], made[1]],
+        [made[0]],
+        [],
+    ]
+    assert [(page["total"], page["limit"], page["page"]) for page in pages] == [
+        (3, 2, 1),
+        (3, 2, 2),
+        (3, 2, 3),
+    ]
+    bad = invoke("task", "list", "--page", "0")
+    assert bad.exit_code == 2 and bad.stderr == "error: --page must be at least 1, not 0\n"
 
 
 def test_templates_list_and_show() -> None:

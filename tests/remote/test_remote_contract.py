@@ -60,7 +60,8 @@ def test_create_sends_the_documented_defaults_and_returns_the_created_view(
     assert body["tags"] == []
     assert body["initiator"]  # the local user
     assert uuid.UUID(body["correlation_id"])
-    assert "idempotency_key" not in body and "priority" not in body
+    assert "idempotency_key" not in body
+    assert body["priority"] == 5  # as upstream's `task create` sends without --priority
     assert body["context"] == ORDER_INPUT
     assert created.task_uuid in fake.tasks
     assert [name for name, _ in created.steps] == [
@@ -80,10 +81,14 @@ def test_create_passes_priority_key_tags_initiator_reason_and_correlation_id(
 ) -> None:
     correlation = str(uuid.uuid4())
     remote.create_task(
-        _request(initiator="ops@example.com", reason="replay", correlation_id=correlation),
-        priority=5,
-        idempotency_key="order-42",
-        tags=["replay", "urgent"],
+        _request(
+            initiator="ops@example.com",
+            reason="replay",
+            correlation_id=correlation,
+            priority=9,
+            idempotency_key="order-42",
+            tags=("replay", "urgent"),
+        )
     )
     body = fake.calls("create_task")[0].body
     assert (body["initiator"], body["reason"], body["correlation_id"]) == (
@@ -92,7 +97,7 @@ def test_create_passes_priority_key_tags_initiator_reason_and_correlation_id(
         correlation,
     )
     assert (body["priority"], body["idempotency_key"], body["tags"]) == (
-        5,
+        9,
         "order-42",
         ["replay", "urgent"],
     )

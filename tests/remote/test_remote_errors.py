@@ -37,8 +37,9 @@ def _create(remote: RemoteTasks, **options: object) -> str:
         input=ORDER_INPUT,
         search_path=[TEMPLATES],
         db_path=Path("unused.db"),
+        **options,  # type: ignore[arg-type]
     )
-    return remote.create_task(request, **options).task_uuid  # type: ignore[arg-type]
+    return remote.create_task(request).task_uuid
 
 
 def _error(call: object) -> TaskerCtlError:
