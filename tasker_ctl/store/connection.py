@@ -254,17 +254,18 @@ class StoreIdentity:
     as a connection is open, so its identity is taken the first time it is seen and must stay.
     """
 
-    __slots__ = ("_file", "_path", "_wal", "_wal_path")
+    __slots__ = ("_file", "_path", "_path_text", "_wal", "_wal_path", "_wal_text")
 
     def __init__(self, path: Path) -> None:
         self._path = path
         self._wal_path = path.with_name(path.name + "-wal")
-        self._file = _identity(path)
-        self._wal = _identity(self._wal_path)
+        self._path_text, self._wal_text = str(path), str(self._wal_path)
+        self._file = _identity(self._path_text)
+        self._wal = _identity(self._wal_text)
 
     def check(self) -> None:
         """Raise ``StoreUnusableError`` when the store or its log is no longer the one opened."""
-        found = _identity(self._path)
+        found = _identity(self._path_text)
         if found != self._file:
             what = "deleted" if found is None else "replaced by another file"
             raise StoreUnusableError(
@@ -273,7 +274,7 @@ class StoreIdentity:
                 hint="keep the store in place while tasker-ctl runs; "
                 "then run the task again from the store you keep",
             )
-        wal = _identity(self._wal_path)
+        wal = _identity(self._wal_text)
         if self._wal is None:
             self._wal = wal
         elif wal != self._wal:
@@ -285,7 +286,7 @@ class StoreIdentity:
             )
 
 
-def _identity(path: Path) -> tuple[int, int] | None:
+def _identity(path: str) -> tuple[int, int] | None:
     try:
         found = os.stat(path)  # noqa: PTH116 (Path.stat is slower; this runs at every write)
     except FileNotFoundError:
