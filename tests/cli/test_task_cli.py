@@ -187,12 +187,9 @@ def test_list_shows_each_task_with_status_progress_and_health() -> None:
     uuid = create_task()
     result = run("task", "list")
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[:3] == [
-        "Listing tasks (limit: 20)",
-        "✓ Found 1 task",
-        f"  • {uuid} - shop/process_order v1.0.0",
-    ]
-    assert "    Status: pending | Progress: 0.0% | Health: healthy" in result.stdout
+    header, row = result.stdout.splitlines()
+    assert header.split() == ["TASK", "TEMPLATE", "STATUS", "STEPS", "HEALTH", "CREATED"]
+    assert row.split()[0] == uuid[:8] and "pending  0/2    healthy" in row
     listed = json.loads(run("task", "list", "--format", "json").stdout)
     assert [task["task_uuid"] for task in listed["tasks"]] == [uuid]
 
@@ -200,7 +197,7 @@ def test_list_shows_each_task_with_status_progress_and_health() -> None:
 def test_list_without_a_store_finds_nothing_and_creates_nothing(project: Path) -> None:
     result = run("task", "list")
     assert result.exit_code == 0
-    assert "✓ Found 0 tasks" in result.stdout
+    assert result.stdout.startswith("No tasks: there is no store at .tasker/tasker.db")
     assert not (project / ".tasker").exists()
 
 
@@ -214,8 +211,7 @@ def test_status_of_a_missing_task_exits_66() -> None:
 def test_steps_step_and_audit() -> None:
     uuid = create_task()
     steps = run("task", "steps", uuid)
-    assert steps.stdout.splitlines()[0] == "✓ Found 2 workflow steps:"
-    assert "    Dependencies satisfied: No" in steps.stdout
+    assert steps.stdout.splitlines()[2].split()[:4] == ["charge", "pending", "0/3", "no"]
     step = run("task", "step", uuid, "charge")
     assert step.stdout.splitlines()[0] == "Step Details"
     assert "  Ready for execution: No" in step.stdout
