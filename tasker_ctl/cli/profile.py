@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 NameArgument = Annotated[
     str | None,
     typer.Argument(
-        help="Profile name [default: the selected one, else default].", show_default=False
+        help="Profile name (default: the selected one, else default).", show_default=False
     ),
 ]
 
@@ -66,7 +66,7 @@ def list_profiles(output_format: FormatOption = OutputFormat.TEXT) -> None:
 
 
 def show(name: NameArgument = None, output_format: FormatOption = OutputFormat.TEXT) -> None:
-    """Show a profile as resolved (file, [profile.default], environment), credentials masked."""
+    """Show a profile as resolved (file, the default profile, environment), credentials masked."""
     from tasker_ctl.remote.profiles import load_profile
 
     profile = load_profile(_chosen(name))

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tasker_ctl.cli import console
+from tasker_ctl.cli.console import plural
 from tasker_ctl.cli.options import FormatOption, HandlersOption, OutputFormat, print_json
 
 if TYPE_CHECKING:
@@ -153,11 +154,6 @@ def _display(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
-
-
-def plural(count: int, noun: str) -> str:
-    """``1 step``, ``2 steps``."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def show(

@@ -171,7 +171,7 @@ def create(
 
 
 def _print_created(created: CreatedTask) -> None:
-    console.success("Task created successfully!")
+    console.success(f"Created task {created.task_uuid}")
     _label("Task UUID", created.task_uuid)
     _label("Name", f"{created.namespace}/{created.name} v{created.version}")
     _label("Status", created.status)
@@ -232,7 +232,7 @@ def status(
         bool | None,
         typer.Option(
             "--graph/--no-graph",
-            help=f"Draw the DAG with each step's state [default: up to {GRAPH_STEP_LIMIT} steps].",
+            help=f"Draw the DAG with each step's state (default: up to {GRAPH_STEP_LIMIT} steps).",
             show_default=False,
         ),
     ] = None,
@@ -646,6 +646,11 @@ def _report(result: OperatorResult, output_format: OutputFormat, headline: str) 
         _label("Task", f"reopened ({result.task_status})")
 
 
+def _step_names(result: OperatorResult) -> str:
+    """The step (or steps) an operator action moved, by name."""
+    return ", ".join(name for name, _uuid, _state in result.steps) or "-"
+
+
 def cancel(
     task: TaskArgument,
     reason: Annotated[
@@ -661,7 +666,7 @@ def cancel(
     if output_format is OutputFormat.JSON:
         print_json(result.to_json())
         return
-    console.success(f"Task {result.task_uuid} has been canceled successfully")
+    console.success(f"Cancelled task {result.task_uuid}")
 
 
 def reset_step(
@@ -679,7 +684,7 @@ def reset_step(
     from tasker_ctl.cli.backend import tasks
 
     result = tasks.reset_step(db_path(db), task, step_name, reason=reason, reset_by=reset_by)
-    _report(result, output_format, "Step reset successfully!")
+    _report(result, output_format, f"Reset step {_step_names(result)} to pending")
     if output_format is OutputFormat.TEXT:
         _label("Reset by", reset_by)
 
@@ -699,7 +704,7 @@ def resolve_step(
     result = tasks.resolve_step(
         db_path(db), task, step_name, reason=reason, resolved_by=resolved_by
     )
-    _report(result, output_format, "Step resolved manually!")
+    _report(result, output_format, f"Resolved step {_step_names(result)} by hand")
 
 
 def complete_step(
@@ -742,7 +747,7 @@ def complete_step(
         completed_by=completed_by,
         metadata=metadata,
     )
-    _report(outcome, output_format, "Step completed manually with results!")
+    _report(outcome, output_format, f"Completed step {_step_names(outcome)} by hand")
 
 
 def retry(
@@ -765,7 +770,8 @@ def retry(
     from tasker_ctl import tasks
 
     result = tasks.retry_task(db_path(db), task, step_name, reason=reason)
-    _report(result, output_format, "Step reset successfully!")
+    count = console.plural(len(result.steps), "step")
+    _report(result, output_format, f"Reset {count} to pending for a retry")
 
 
 class TaskDiagramFormat(StrEnum):
@@ -814,4 +820,4 @@ def visualize(
         sys.stdout.write(text)
         return
     output.write_text(text, encoding="utf-8")
-    console.success(f"Written to {output}")
+    console.success(f"Wrote {output}")

@@ -3,8 +3,8 @@
 
 Plain text, standard library only, so that a listing never pays for importing rich. Columns are
 separated by two spaces; when the rows are wider than the terminal, the columns with a
-``shrink`` priority give up width (the highest priority first, within it the widest first,
-never below their heading) and a cut cell ends with ``…``. Columns that identify a record
+``shrink`` weight give up width (the widest, weighted, first; never below their heading) and a
+cut cell ends with ``…``. Columns that identify a record
 (UUIDs, times, states) do not shrink.
 """
 
@@ -20,8 +20,8 @@ _MIN_SHRUNK_WIDTH = 6
 
 @dataclass(frozen=True)
 class Column:
-    """A column's heading and when it is cut to fit the width: 0 never; otherwise columns of a
-    higher ``shrink`` are cut first."""
+    """A column's heading and how readily it is cut to fit the width: 0 never; a column of
+    ``shrink`` 2 gives up width as if it were twice as wide as it is."""
 
     heading: str
     shrink: int = 0
@@ -41,24 +41,20 @@ def render_table(columns: Sequence[Column], rows: Sequence[Sequence[str]], width
 
 
 def _fit(columns: Sequence[Column], widths: list[int], width: int) -> None:
-    """Narrow the shrinkable columns (see :class:`Column`) until the line fits ``width``."""
+    """Narrow the shrinkable columns (see :class:`Column`) until the line fits ``width``: one
+    character at a time from the column whose width times its ``shrink`` is largest."""
     floors = [
         max(len(column.heading), _MIN_SHRUNK_WIDTH) if column.shrink else widths[index]
         for index, column in enumerate(columns)
     ]
     excess = sum(widths) + len(GAP) * (len(widths) - 1) - width
-    for priority in sorted({column.shrink for column in columns if column.shrink}, reverse=True):
-        while excess > 0:
-            candidates = [
-                i
-                for i, column in enumerate(columns)
-                if column.shrink == priority and widths[i] > floors[i]
-            ]
-            if not candidates:
-                break
-            widest = max(candidates, key=lambda i: widths[i])
-            widths[widest] -= 1
-            excess -= 1
+    while excess > 0:
+        candidates = [i for i, column in enumerate(columns) if widths[i] > floors[i]]
+        if not candidates:
+            return
+        chosen = max(candidates, key=lambda i: (widths[i] * columns[i].shrink, -i))
+        widths[chosen] -= 1
+        excess -= 1
 
 
 def _line(cells: Sequence[str], widths: Sequence[int]) -> str:

@@ -40,7 +40,7 @@ AUDIT_COLUMNS = (
     Column("TRANSITION", shrink=1),
     Column("EVENT", shrink=1),
     Column("ATTEMPT"),
-    Column("DETAILS", shrink=2),
+    Column("DETAILS", shrink=1),
 )
 
 

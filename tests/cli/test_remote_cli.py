@@ -145,7 +145,7 @@ def test_operator_commands_work_on_the_server(fake: FakeTasker) -> None:
         "result": {"paid": True}
     }
     cancel = remote("task", "cancel", task)
-    assert cancel.exit_code == 0 and f"Task {task} has been canceled" in cancel.stdout
+    assert cancel.exit_code == 0 and f"Cancelled task {task}" in cancel.stdout
     again = remote("task", "cancel", task)
     assert again.exit_code == 1 and "Cannot cancel" in again.stderr
 

@@ -64,7 +64,7 @@ def test_create_prints_the_reference_labels_and_uses_the_default_store(project: 
     result = run("task", "create", "-n", "shop", "--name", "process_order", "-i", '{"order_id": 1}')
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == "✓ Task created successfully!"
+    assert lines[0].startswith("✓ Created task ")
     assert lines[1].startswith("  Task UUID: ")
     assert "  Name: shop/process_order v1.0.0" in lines
     assert "  Status: pending" in lines
@@ -230,20 +230,20 @@ def test_operator_commands_print_the_reference_messages(project: Path) -> None:
         )
     reset = run("task", "reset-step", uuid, "validate", "--reason", "fixed")
     assert reset.exit_code == 0, reset.output
-    assert reset.stdout.splitlines()[0] == "✓ Step reset successfully!"
+    assert reset.stdout.splitlines()[0] == "✓ Reset step validate to pending"
     assert "  New state: pending" in reset.stdout
     assert "  Reset by: cli-operator" in reset.stdout
     again = run("task", "reset-step", uuid, "validate")
     assert again.exit_code == 1
     assert "only a step in error can be reset" in again.stderr
     resolved = run("task", "resolve-step", uuid, "validate", "--reason", "by hand")
-    assert resolved.stdout.splitlines()[0] == "✓ Step resolved manually!"
+    assert resolved.stdout.splitlines()[0] == "✓ Resolved step validate by hand"
     completed = run(
         "task", "complete-step", uuid, "charge", "--result", '{"charged": true}', "--reason", "r",
     )  # fmt: skip
-    assert completed.stdout.splitlines()[0] == "✓ Step completed manually with results!"
+    assert completed.stdout.splitlines()[0] == "✓ Completed step charge by hand"
     cancel = run("task", "cancel", uuid)
-    assert cancel.stdout.strip() == f"✓ Task {uuid} has been canceled successfully"
+    assert cancel.stdout.strip() == f"✓ Cancelled task {uuid}"
     refused = run("task", "cancel", uuid)
     assert refused.exit_code == 1
     assert refused.stderr.splitlines()[0] == "error: Cannot cancel a completed task"
