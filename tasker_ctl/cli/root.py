@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperArgument, TyperGroup
 
 from tasker_ctl import __version__
 from tasker_ctl.cli import collector, console, start_up_finished
 from tasker_ctl.errors import EXIT_INTERRUPTED, TaskerCtlError
+
+# click's UsageError (typer vendors click from 0.2x on, so it is reached through typer's own).
+ClickUsageError: type[Exception] = typer.BadParameter.__mro__[1]
 
 
 class _ErrorBoundary(TyperGroup):
@@ -42,14 +44,15 @@ class _ErrorBoundary(TyperGroup):
         except ClickUsageError as exc:
             if not as_json:
                 raise
-            _report(True, exc.exit_code, exc.format_message(), None)
-            raise typer.Exit(exc.exit_code) from None
+            exit_code = int(getattr(exc, "exit_code", 2))
+            _report(True, exit_code, str(exc.format_message()), None)  # type: ignore[attr-defined]
+            raise typer.Exit(exit_code) from None
 
 
 class _PlainArgument(TyperArgument):
     """An argument shown in usage lines as ``TASK`` or ``[STEP]`` (typer writes ``{task}``)."""
 
-    def make_metavar(self, ctx: Any, *, usage: bool = False) -> str:
+    def make_metavar(self, ctx: Any = None, *, usage: bool = False) -> str:
         name = self.metavar or (self.name or "").upper().removesuffix("_NAME") or "ARG"
         if self.nargs != 1:
             name += "..."

@@ -167,7 +167,7 @@ def plugin_list(plugin_path: PluginPathOption = None) -> None:
     for plugin in plugins:
         console.success(f"{plugin.name} (v{plugin.version}) [{plugin.scope}]")
         print(f"    {plugin.description}")
-        print(f"    {len(plugin.templates)} template(s) in {plugin.root}")
+        print(f"    {console.plural(len(plugin.templates), 'template')} in {plugin.root}")
 
 
 def plugin_validate(

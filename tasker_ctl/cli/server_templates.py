@@ -4,6 +4,7 @@ with whether its handlers resolve here; with one, the templates registered on th
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -102,7 +103,8 @@ def _list_local(
     from tasker_ctl.tasks.catalog import list_local_templates
 
     search_path, modules = _local_sources(template_dirs, handlers)
-    found = list_local_templates(search_path, modules, namespace)
+    with contextlib.redirect_stdout(sys.stderr):  # what handler modules print on import
+        found = list_local_templates(search_path, modules, namespace)
     if output_format is OutputFormat.JSON:
         print_json({"templates": [template.to_json() for template in found]})
         return
@@ -198,7 +200,8 @@ def _show_local(
     from tasker_ctl.tasks.catalog import local_template
 
     search_path, modules = _local_sources(template_dirs, handlers)
-    template = local_template(search_path, modules, namespace, name, version)
+    with contextlib.redirect_stdout(sys.stderr):  # what handler modules print on import
+        template = local_template(search_path, modules, namespace, name, version)
     if output_format is OutputFormat.JSON:
         document = template.to_json()
         document["steps"] = [step.to_json() for step in template.steps]

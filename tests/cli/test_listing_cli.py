@@ -241,6 +241,15 @@ def test_list_steps_and_audit_print_one_row_per_record_cut_to_the_width(
         assert max(map(len, done.stdout.splitlines())) <= columns
 
 
+def test_list_says_how_many_it_leaves_out(project: Path, two_tasks: Path) -> None:
+    done = tasker_ctl(project, "task", "list", "--limit", "1")
+    assert done.stdout == (
+        "TASK      TEMPLATE                  STATUS   STEPS  HEALTH   CREATED\n"
+        "bbbbbbbb  shop/process_order_with…  pending  0/2    healthy  2026-01-03 08:00:00\n"
+        "(showing 1 of 2 tasks: --limit shows more)\n"
+    )
+
+
 def test_json_of_the_listings_is_unchanged_by_the_tables(project: Path, two_tasks: Path) -> None:
     listed = json.loads(tasker_ctl(project, "task", "list", "-f", "json").stdout)
     assert [task["task_uuid"] for task in listed["tasks"]] == [UUIDS[1], UUIDS[0]]
