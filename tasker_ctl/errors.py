@@ -25,6 +25,27 @@ EXIT_HANDLERS_UNLOADABLE = 78
 EXIT_INTERRUPTED = 130
 
 
+ERROR_CODES = {
+    EXIT_FAILURE: "failed",
+    EXIT_USAGE: "usage",
+    EXIT_DATA: "invalid_data",
+    EXIT_NOT_FOUND: "not_found",
+    EXIT_SERVER_UNAVAILABLE: "server_unavailable",
+    EXIT_STORE_UNUSABLE: "store_unusable",
+    EXIT_BUSY: "busy",
+    EXIT_SERVER_PROTOCOL: "server_protocol",
+    EXIT_PERMISSION: "permission_denied",
+    EXIT_HANDLERS_UNLOADABLE: "handlers_unloadable",
+    EXIT_INTERRUPTED: "interrupted",
+}
+"""The ``code`` of an error under ``--format json``: one word per exit code of the README table."""
+
+
+def error_code(exit_code: int) -> str:
+    """The word for an exit code (``not_found`` for 66), ``failed`` for one outside the table."""
+    return ERROR_CODES.get(exit_code, "failed")
+
+
 class TaskerCtlError(Exception):
     """Base of every error meant for the user: a one-line message, a hint, an exit code."""
 

@@ -50,14 +50,29 @@ def _paint(text: str, code: str, stream: TextIO) -> str:
     return f"{code}{text}{_RESET}" if color_enabled(stream) else text
 
 
-def success(message: str) -> None:
-    """``✓ message`` on stdout."""
-    print(_paint("✓", _GREEN, sys.stdout), message)
+def plural(count: int, noun: str) -> str:
+    """``1 step``, ``2 steps``: a count with its noun agreeing."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def success(message: str, *, stderr: bool = False) -> None:
+    """``✓ message`` on stdout (on stderr where stdout carries data or code)."""
+    stream = sys.stderr if stderr else sys.stdout
+    print(_paint("✓", _GREEN, stream), message, file=stream)
 
 
 def warning(message: str) -> None:
     """``! message`` on stderr, so that stdout stays valid data."""
     print(_paint("!", _YELLOW, sys.stderr), message, file=sys.stderr)
+
+
+def error_json(code: str, exit_code: int, message: str, hint: str | None = None) -> None:
+    """An error for scripts (``--format json``): one JSON line on stderr,
+    ``{"error": {"code", "exit_code", "message", "hint"}}``."""
+    import json
+
+    document = {"code": code, "exit_code": exit_code, "message": message, "hint": hint}
+    print(json.dumps({"error": document}, ensure_ascii=False), file=sys.stderr, flush=True)
 
 
 def error(message: str, hint: str | None = None) -> None:

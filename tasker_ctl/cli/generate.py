@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from tasker_ctl.cli import console
+
 if TYPE_CHECKING:
     from tasker_ctl.codegen import CodegenKind
 
@@ -142,10 +144,11 @@ def _run(
     directory, files = codegen.output_files(code, output)
     planned = codegen.write_files(directory, files, force=force)
     if kind is codegen.CodegenKind.SCAFFOLD:
-        print(f"Generated {lang} scaffold:", file=sys.stderr)
         for item in planned:
-            verb = "Kept" if item.action is WriteAction.KEEP else "Written"
-            print(f"  {verb}: {item.path}", file=sys.stderr)
+            if item.action is WriteAction.KEEP:
+                print(f"  Kept existing: {item.path}", file=sys.stderr)
+            else:
+                console.success(f"Wrote {item.path}", stderr=True)
         print(
             f"Use it: tasker-ctl task run <task uuid> --handlers {_package(output)} (in place of "
             "any other package that registers the same handler names)",
@@ -157,7 +160,7 @@ def _run(
         if item.action is WriteAction.KEEP:
             continue
         noun = "tests" if item.path.name.startswith("test_") else what
-        print(f"Generated {lang} {noun} written to {item.path}", file=sys.stderr)
+        console.success(f"Wrote {item.path} ({lang} {noun})", stderr=True)
 
 
 def _package(output: Path) -> str:

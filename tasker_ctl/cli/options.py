@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from tasker_ctl.cli.completion import complete_task
+
 if TYPE_CHECKING:
     from tasker_ctl.config import ProjectConfig
 
@@ -32,7 +34,9 @@ DbOption = Annotated[
 FormatOption = Annotated[
     OutputFormat, typer.Option("--format", "-f", help="text for people, json for scripts.")
 ]
-TaskArgument = Annotated[str, typer.Argument(help="Task UUID, or a unique prefix of it.")]
+TaskArgument = Annotated[
+    str, typer.Argument(help="Task UUID, or a unique prefix of it.", autocompletion=complete_task)
+]
 HandlersOption = Annotated[
     list[str] | None,
     typer.Option(

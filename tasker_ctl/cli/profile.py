@@ -69,7 +69,7 @@ def list_profiles(output_format: FormatOption = OutputFormat.TEXT) -> None:
 
 
 def show(name: NameArgument = None, output_format: FormatOption = OutputFormat.TEXT) -> None:
-    """Show a profile as resolved (its file, the default profile, the environment), no secrets.
+    """Show a profile as resolved (file, the default profile, environment), credentials masked.
 
     Example: tasker-ctl profile show staging
     """

@@ -9,34 +9,96 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup, TyperOption
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from tasker_ctl import __version__
 from tasker_ctl.cli import collector, console, start_up_finished
 from tasker_ctl.errors import EXIT_INTERRUPTED, TaskerCtlError
+
+# click's UsageError (typer vendors click from 0.2x on, so it is reached through typer's own).
+ClickUsageError: type[Exception] = typer.BadParameter.__mro__[1]
 
 
 class _ErrorBoundary(TyperGroup):
     """Turns a ``TaskerCtlError`` raised below into ``error:``/``hint:`` lines and its exit code.
 
     As the root of the tree it also gives every command below a ``--no-color`` of its own.
+    Under ``--format json`` every error, a usage error of the command line too, is one JSON line
+    on stderr instead (:func:`console.error_json`), so that scripts can read it.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for command in self.commands.values():
             _accept_no_color(command)
+        _name_arguments_plainly(self)
 
     def invoke(self, ctx: Any) -> Any:
         start_up_finished()
+        as_json = _requests_json(self, ctx)
         try:
             return super().invoke(ctx)
         except TaskerCtlError as exc:
-            console.error(exc.message, exc.hint)
+            _report(as_json, exc.exit_code, exc.message, exc.hint)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            console.error("interrupted")
+            _report(as_json, EXIT_INTERRUPTED, "interrupted", None)
             raise typer.Exit(EXIT_INTERRUPTED) from None
+        except ClickUsageError as exc:
+            if not as_json:
+                raise
+            exit_code = int(getattr(exc, "exit_code", 2))
+            _report(True, exit_code, str(exc.format_message()), None)  # type: ignore[attr-defined]
+            raise typer.Exit(exit_code) from None
+
+
+class _PlainArgument(TyperArgument):
+    """An argument shown in usage lines as ``TASK`` or ``[STEP]`` (typer writes ``{task}``)."""
+
+    def make_metavar(self, ctx: Any = None, *, usage: bool = False) -> str:
+        name = self.metavar or (self.name or "").upper().removesuffix("_NAME") or "ARG"
+        if self.nargs != 1:
+            name += "..."
+        return name if self.required or not usage else f"[{name}]"
+
+
+def _name_arguments_plainly(command: Any) -> None:
+    """Give every argument of the command tree below ``command`` its plain usage name."""
+    for param in command.params:
+        if type(param) is TyperArgument:
+            param.__class__ = _PlainArgument
+    for sub in getattr(command, "commands", {}).values():
+        _name_arguments_plainly(sub)
+
+
+def _report(as_json: bool, exit_code: int, message: str, hint: str | None) -> None:
+    if as_json:
+        from tasker_ctl.errors import error_code
+
+        console.error_json(error_code(exit_code), exit_code, message, hint)
+    else:
+        console.error(message, hint)
+
+
+def _requests_json(root: TyperGroup, ctx: Any) -> bool:
+    """Whether the command line asks for ``--format json``: its subcommands are parsed once
+    more, leniently (no callbacks, no errors), to read the chosen command's ``--format``."""
+    try:
+        args = [*ctx._protected_args, *ctx.args]
+        group, parent = root, ctx
+        while args:
+            name, command, args = group.resolve_command(parent, args)
+            if command is None:
+                return False
+            sub = command.make_context(name, list(args), parent=parent, resilient_parsing=True)
+            if not isinstance(command, TyperGroup):
+                fmt = next((p for p in command.params if "--format" in p.opts), None)
+                return fmt is not None and str(sub.params.get(fmt.name or "")) == "json"
+            args = [*sub._protected_args, *sub.args]
+            group, parent = command, sub
+    except Exception:  # a command line click cannot parse: the real parse reports it
+        return False
+    return False
 
 
 def _disable_color(ctx: Any, param: Any, value: bool) -> None:
@@ -150,7 +212,7 @@ def _template_commands(group: typer.Typer) -> None:
 
 
 def _task_commands(group: typer.Typer) -> None:
-    from tasker_ctl.cli import server_templates, task, task_run
+    from tasker_ctl.cli import server_templates, task, task_housekeeping, task_run
     from tasker_ctl.cli.backend import local_only
 
     run_now = local_only("task create --run", when=lambda **kwargs: bool(kwargs.get("run_now")))
@@ -170,6 +232,8 @@ def _task_commands(group: typer.Typer) -> None:
     group.command("complete-step")(task.complete_step)
     group.command("retry")(local_only("task retry")(task.retry))
     group.command("visualize")(task.visualize)
+    group.command("delete")(local_only("task delete")(task_housekeeping.delete))
+    group.command("prune")(local_only("task prune")(task_housekeeping.prune))
     server_templates.register(group)
 
 
@@ -251,6 +315,7 @@ def __getattr__(name: str) -> typer.Typer:
     raise AttributeError(name)
 
 
+COMPLETE_VARIABLE = "_TASKER_CTL_COMPLETE"
 _GLOBAL_OPTIONS_WITH_VALUE = frozenset({"-c", "--config", "-p", "--profile"})
 
 
@@ -273,6 +338,12 @@ def main() -> None:
     # tasker-ctl needs none. Set PYDANTIC_DISABLE_PLUGINS yourself to choose otherwise.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     collector.pause()
+    if COMPLETE_VARIABLE in os.environ:
+        # The shell asks for completions (the script `--install-completion` writes sets this):
+        # typer's shell classes must be registered even where the root has no completion flags.
+        from typer.completion import completion_init  # type: ignore[attr-defined]
+
+        completion_init()
     requested = _requested_command(sys.argv[1:])
     known = requested in _GROUPS or requested in _TOP_LEVEL
     build_app(requested if known else None)(prog_name="tasker-ctl")

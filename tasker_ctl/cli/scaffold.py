@@ -150,7 +150,8 @@ def template_generate(
     output_dir = output or config.default_output_dir or Path()
     result = generate(choice, params, output_dir, force=force, dry_run=dry_run)
     if dry_run:
-        print(f"Dry run: template '{result.template}' would write {len(result.written)} file(s):")
+        count = console.plural(len(result.written), "file")
+        print(f"Dry run: template '{result.template}' would write {count}:")
     for item in result.files:
         if item.action is WriteAction.KEEP:
             print(f"  • Kept existing: {item.path}")
@@ -158,11 +159,10 @@ def template_generate(
             verb = "overwrite" if item.action is WriteAction.OVERWRITE else "create"
             print(f"  • Would {verb}: {item.path}")
         else:
-            console.success(f"Created: {item.path}")
+            console.success(f"Wrote {item.path}")
     if not dry_run:
-        console.success(
-            f"Generated {len(result.written)} file(s) from template '{result.template}'."
-        )
+        count = console.plural(len(result.written), "file")
+        console.success(f"Wrote {count} from template '{result.template}'")
 
 
 def plugin_list(plugin_path: PluginPathOption = None) -> None:
@@ -178,7 +178,7 @@ def plugin_list(plugin_path: PluginPathOption = None) -> None:
     for plugin in plugins:
         console.success(f"{plugin.name} (v{plugin.version}) [{plugin.scope}]")
         print(f"    {plugin.description}")
-        print(f"    {len(plugin.templates)} template(s) in {plugin.root}")
+        print(f"    {console.plural(len(plugin.templates), 'template')} in {plugin.root}")
 
 
 def plugin_validate(

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tasker_ctl.cli import collector, console
+from tasker_ctl.cli.completion import complete_step as complete_step_name
 from tasker_ctl.cli.options import (
     ConcurrencyOption,
     DbOption,
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 
     from tasker_ctl.tasks.views import (
         AttemptView,
-        AuditEntry,
         CreatedTask,
         OperatorResult,
         StepDetail,
@@ -52,7 +52,9 @@ WATCH_INTERVAL_SECONDS = 0.5
 # Past this many steps the drawing takes seconds and pages of screen; `task visualize` suits it.
 GRAPH_STEP_LIMIT = 200
 
-StepArgument = Annotated[str, typer.Argument(help="Step name or UUID.")]
+StepArgument = Annotated[
+    str, typer.Argument(help="Step name or UUID.", autocompletion=complete_step_name)
+]
 ReasonOption = Annotated[str, typer.Option("--reason", "-r", help="Why (kept in the audit trail).")]
 
 
@@ -194,7 +196,7 @@ def create(
 
 
 def _print_created(created: CreatedTask) -> None:
-    console.success("Task created successfully!")
+    console.success(f"Created task {created.task_uuid}")
     _label("Task UUID", created.task_uuid)
     _label("Name", f"{created.namespace}/{created.name} v{created.version}")
     _label("Status", created.status)
@@ -227,25 +229,30 @@ def list_tasks(
 
     Example: tasker-ctl task list -s error
     """
-    from tasker_ctl.cli.backend import tasks
+    from tasker_ctl.cli.backend import profile_name, tasks
 
-    listing = tasks.list_tasks(
-        db_path(db), namespace=namespace, status=status, limit=limit, page=page
-    )
+    path = db_path(db)
+    if path.is_dir() and profile_name() is None:
+        from tasker_ctl.tasks.reads import no_store
+
+        raise no_store(path)
+    listing = tasks.list_tasks(path, namespace=namespace, status=status, limit=limit, page=page)
     if output_format is OutputFormat.JSON:
         print_json(listing.to_json())
         return
-    print(f"Listing tasks (limit: {listing.limit})")
+    if not listing.store_exists:
+        print(f"No tasks: there is no store at {path} (`tasker-ctl task create` makes one)")
+        return
+    if not listing.items:
+        print(f"No tasks found in {path}")
+        return
+    from tasker_ctl.ui.task_tables import task_list_table
+    from tasker_ctl.ui.terminal import console_width
+
+    sys.stdout.write(task_list_table(listing, console_width() or 80))
     shown = len(listing.items)
-    suffix = f" (showing {shown} of {listing.total})" if listing.total > shown else ""
-    console.success(f"Found {listing.total} task{'' if listing.total == 1 else 's'}{suffix}")
-    for item in listing.items:
-        print(f"  • {item.task_uuid} - {item.namespace}/{item.name} v{item.version}")
-        print(
-            f"    Status: {item.status} | Progress: {item.completion_percentage:.1f}% | "
-            f"Health: {item.health_status}"
-        )
-        print(f"    Created: {item.created_at} | Steps: {item.completed_steps}/{item.total_steps}")
+    if listing.total > shown:
+        print(f"(showing {shown} of {listing.total} tasks: --limit shows more)")
 
 
 def status(
@@ -463,14 +470,10 @@ def steps(
     if output_format is OutputFormat.JSON:
         print_json([step.to_json() for step in view.steps])
         return
-    count = len(view.steps)
-    console.success(f"Found {count} workflow step{'' if count == 1 else 's'}:")
-    for step in view.steps:
-        print(f"  • {step.name} ({step.step_uuid})")
-        _label("State", step.state, "    ")
-        _label("Dependencies satisfied", _yes_no(step.dependencies_satisfied), "    ")
-        _label("Attempts", f"{step.attempts}/{step.max_attempts}", "    ")
-        _label("Retry eligible", _yes_no(step.retry_eligible), "    ")
+    from tasker_ctl.ui.task_tables import steps_table
+    from tasker_ctl.ui.terminal import console_width
+
+    sys.stdout.write(steps_table(view, console_width() or 80))
 
 
 AttemptOption = Annotated[
@@ -601,7 +604,12 @@ LOGS_POLL_SECONDS = 0.25
 def logs(
     task: TaskArgument,
     step_name: Annotated[
-        str | None, typer.Argument(help="Only this step (name or UUID).", show_default=False)
+        str | None,
+        typer.Argument(
+            help="Only this step (name or UUID).",
+            show_default=False,
+            autocompletion=complete_step_name,
+        ),
     ] = None,
     attempt: Annotated[
         int | None, typer.Option("--attempt", help="Only this attempt.", min=1)
@@ -669,7 +677,12 @@ def _print_log_groups(found: TaskLogs) -> None:
 def audit(
     task: TaskArgument,
     step_name: Annotated[
-        str | None, typer.Argument(help="Only this step (name or UUID).", show_default=False)
+        str | None,
+        typer.Argument(
+            help="Only this step (name or UUID).",
+            show_default=False,
+            autocompletion=complete_step_name,
+        ),
     ] = None,
     db: DbOption = None,
     output_format: FormatOption = OutputFormat.TEXT,
@@ -684,23 +697,10 @@ def audit(
     if output_format is OutputFormat.JSON:
         print_json([entry.to_json() for entry in entries])
         return
-    for entry in entries:
-        _print_audit_entry(entry)
+    from tasker_ctl.ui.task_tables import audit_table
+    from tasker_ctl.ui.terminal import console_width
 
-
-def _print_audit_entry(entry: AuditEntry) -> None:
-    print(f"Audit Record #{entry.number}")
-    _label("Time", entry.created_at)
-    _label("Step" if entry.step_uuid else "Task", entry.step_name or entry.task_uuid)
-    _label("Transition", f"{entry.from_state or '(new)'} -> {entry.to_state}")
-    _label("Event", entry.event)
-    if entry.attempt is not None:
-        _label("Attempt", entry.attempt)
-    if entry.success is not None:
-        _label("Success", _yes_no(entry.success))
-    for key, value in entry.metadata.items():
-        if value is not None:
-            _label(key.replace("_", " ").capitalize(), value)
+    sys.stdout.write(audit_table(entries, console_width() or 80))
 
 
 # --- operator actions -------------------------------------------------------------------------
@@ -718,6 +718,11 @@ def _report(result: OperatorResult, output_format: OutputFormat, headline: str) 
         _label("Reason", result.reason)
     if result.task_reopened:
         _label("Task", f"reopened ({result.task_status})")
+
+
+def _step_names(result: OperatorResult) -> str:
+    """The step (or steps) an operator action moved, by name."""
+    return ", ".join(name for name, _uuid, _state in result.steps) or "-"
 
 
 def cancel(
@@ -738,7 +743,7 @@ def cancel(
     if output_format is OutputFormat.JSON:
         print_json(result.to_json())
         return
-    console.success(f"Task {result.task_uuid} has been canceled successfully")
+    console.success(f"Cancelled task {result.task_uuid}")
 
 
 def reset_step(
@@ -759,7 +764,7 @@ def reset_step(
     from tasker_ctl.cli.backend import tasks
 
     result = tasks.reset_step(db_path(db), task, step_name, reason=reason, reset_by=reset_by)
-    _report(result, output_format, "Step reset successfully!")
+    _report(result, output_format, f"Reset step {_step_names(result)} to pending")
     if output_format is OutputFormat.TEXT:
         _label("Reset by", reset_by)
 
@@ -782,7 +787,7 @@ def resolve_step(
     result = tasks.resolve_step(
         db_path(db), task, step_name, reason=reason, resolved_by=resolved_by
     )
-    _report(result, output_format, "Step resolved manually!")
+    _report(result, output_format, f"Resolved step {_step_names(result)} by hand")
 
 
 def complete_step(
@@ -828,14 +833,18 @@ def complete_step(
         completed_by=completed_by,
         metadata=metadata,
     )
-    _report(outcome, output_format, "Step completed manually with results!")
+    _report(outcome, output_format, f"Completed step {_step_names(outcome)} by hand")
 
 
 def retry(
     task: TaskArgument,
     step_name: Annotated[
         str | None,
-        typer.Argument(help="Only this step (default: every step in error).", show_default=False),
+        typer.Argument(
+            help="Only this step (default: every step in error).",
+            show_default=False,
+            autocompletion=complete_step_name,
+        ),
     ] = None,
     reason: Annotated[
         str | None, typer.Option("--reason", "-r", help="Why (kept in the audit trail).")
@@ -850,7 +859,8 @@ def retry(
     from tasker_ctl import tasks
 
     result = tasks.retry_task(db_path(db), task, step_name, reason=reason)
-    _report(result, output_format, "Step reset successfully!")
+    count = console.plural(len(result.steps), "step")
+    _report(result, output_format, f"Reset {count} to pending for a retry")
 
 
 class TaskDiagramFormat(StrEnum):
@@ -902,4 +912,4 @@ def visualize(
         sys.stdout.write(text)
         return
     output.write_text(text, encoding="utf-8")
-    console.success(f"Written to {output}")
+    console.success(f"Wrote {output}")

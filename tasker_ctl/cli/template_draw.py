@@ -27,7 +27,7 @@ class DiagramFormat(StrEnum):
 def graph(
     file: Annotated[Path, typer.Argument(help="A task template file.")],
     width: Annotated[
-        int | None, typer.Option("--width", min=20, help="Columns (default: the terminal's).")
+        int | None, typer.Option("--width", min=20, help="Columns (default: the terminal's width).")
     ] = None,
 ) -> None:
     """Draw a template's DAG top to bottom, parallel steps side by side.
@@ -82,7 +82,7 @@ def visualize(
         sys.stdout.write(drawing.text)
         return
     output.write_text(drawing.text, encoding="utf-8")
-    console.success(f"Wrote visualization to {output}")
+    console.success(f"Wrote {output}")
 
 
 def _load(path: Path) -> TaskTemplate:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tasker_ctl.cli import console
+from tasker_ctl.cli.console import plural
 from tasker_ctl.cli.options import FormatOption, OutputFormat
 from tasker_ctl.errors import EXIT_FAILURE, EXIT_OK, UsageError
 
@@ -151,14 +152,15 @@ def _print_text(reports: list[FileReport], minimum: Severity) -> None:
     warnings = sum(r.count(Severity.WARNING) for r in reports)
     infos = sum(r.count(Severity.INFO) for r in reports)
     invalid = sum(1 for r in reports if not r.valid)
-    counts = f"{errors} error(s), {warnings} warning(s), {infos} info"
+    counts = f"{plural(errors, 'error')}, {plural(warnings, 'warning')}, {infos} info"
     hidden = sum(len(r.findings) - len(shown(r.findings, minimum)) for r in reports)
     if hidden:
         counts += f"; {hidden} not shown (--min-severity info shows all)"
     if invalid:
-        print(f"✗ {invalid} of {len(reports)} template file(s) invalid: {counts}")
+        files = plural(len(reports), "template file")
+        print(f"✗ {invalid} of {files} invalid: {counts}")
     else:
-        console.success(f"{len(reports)} template file(s) valid: {counts}")
+        console.success(f"{plural(len(reports), 'template file')} valid: {counts}")
 
 
 def inspect(

@@ -29,4 +29,4 @@ def schema(
         return
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, encoding="utf-8")
-    console.success(f"Wrote the template schema to {output}")
+    console.success(f"Wrote {output}")

@@ -75,6 +75,17 @@ TAKE_OVER_EVENT = "run_taken_over"
 
 _AMBIGUOUS_SHOWN = 10
 _HEX = frozenset("0123456789abcdef-")
+# Everything stored about a task, children before parents (foreign keys point to tasks/steps).
+_TASK_CHILD_TABLES = (
+    "step_output",
+    "step_results",
+    "step_transitions",
+    "task_transitions",
+    "run_leases",
+    "step_edges",
+    "steps",
+)
+_DELETE_BATCH = 500
 _FINISHED_STEP_STATES = (
     StepState.COMPLETE,
     StepState.RESOLVED_MANUALLY,
@@ -1046,6 +1057,37 @@ class Repository:
                 params,
             ).fetchall()
         return [OutputRecord(*row) for row in rows]
+
+    # --- deleting tasks ------------------------------------------------------------------------
+
+    def tasks_created_before(self, cutoff: str, states: Sequence[str]) -> list[TaskRecord]:
+        """The tasks created before ``cutoff`` (a stored timestamp) in one of ``states``,
+        oldest first (``task prune``; the ``created_at`` index finds them)."""
+        placeholders = ", ".join("?" for _ in states)
+        with self._reading() as conn:
+            rows = conn.execute(
+                f"SELECT {_TASK_COLUMNS} FROM tasks WHERE created_at < ? "
+                f"AND state IN ({placeholders}) ORDER BY created_at, rowid",
+                [cutoff, *states],
+            ).fetchall()
+        return [_task_from_row(row) for row in rows]
+
+    def delete_tasks(self, task_uuids: Sequence[str]) -> None:
+        """Delete tasks with everything recorded about them (joins an open transaction).
+
+        Each table is reached through its ``task_uuid`` index, so the cost follows the rows
+        deleted, not the size of the store; template snapshots no task uses any more go too.
+        """
+        with self.write() as conn:
+            for start in range(0, len(task_uuids), _DELETE_BATCH):
+                batch = list(task_uuids[start : start + _DELETE_BATCH])
+                placeholders = ", ".join("?" for _ in batch)
+                for table in _TASK_CHILD_TABLES:
+                    conn.execute(f"DELETE FROM {table} WHERE task_uuid IN ({placeholders})", batch)
+                conn.execute(f"DELETE FROM tasks WHERE uuid IN ({placeholders})", batch)
+            conn.execute(
+                "DELETE FROM template_snapshots WHERE id NOT IN (SELECT template_id FROM tasks)"
+            )
 
     def table_counts(self) -> dict[str, int]:
         """Rows per table (for diagnostics and tests)."""

@@ -41,10 +41,14 @@ from tasker_ctl.tasks.views import (
 )
 
 
-def no_store(db_path: Path, task_reference: str) -> NotFoundError:
-    """The error for a command about a task when the store file does not exist."""
+def no_store(db_path: Path, task_reference: str | None = None) -> NotFoundError:
+    """The error for a command about a task (or all tasks) when the store file does not exist
+    (or ``db_path`` is a directory)."""
+    where = f"there is no store at {db_path}"
+    if db_path.is_dir():
+        where += " (it is a directory)"
     return NotFoundError(
-        f"no task '{task_reference}': there is no store at {db_path}",
+        where if task_reference is None else f"no task '{task_reference}': {where}",
         hint="create a task first with `tasker-ctl task create`, "
         "or point --db / TASKER_CTL_DB at your store",
     )

@@ -262,7 +262,8 @@ def _more_line(active: list[_Row], shown: list[_Row], width: int) -> Text:
     states = ", ".join(
         f"{count} {state_display(state).label.split(' ', 1)[-1]}" for state, count in hidden.items()
     )
-    text = Text(f"… {sum(hidden.values())} more steps ({states})", style="dim")
+    count = sum(hidden.values())
+    text = Text(f"… {count} more step{'' if count == 1 else 's'} ({states})", style="dim")
     text.no_wrap = True
     text.overflow = "ellipsis"
     return text

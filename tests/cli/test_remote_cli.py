@@ -161,7 +161,7 @@ def test_operator_commands_work_on_the_server(fake: FakeTasker) -> None:
         "result": {"paid": True}
     }
     cancel = remote("task", "cancel", task)
-    assert cancel.exit_code == 0 and f"Task {task} has been canceled" in cancel.stdout
+    assert cancel.exit_code == 0 and f"Cancelled task {task}" in cancel.stdout
     again = remote("task", "cancel", task)
     assert again.exit_code == 1 and "Cannot cancel" in again.stderr
 
@@ -234,8 +234,8 @@ def test_templates_list_and_show() -> None:
     assert "    • validate_cart (up to 3 attempts)" in shown.stdout
     missing = remote("task", "templates", "show", "ecommerce", "nope", "1.0.0")
     assert missing.exit_code == 66
-    local = run("task", "templates")
-    assert local.exit_code == 2 and "--profile" in local.stderr
+    local = run("task", "templates")  # without a profile: the local search path's templates
+    assert local.exit_code == 0 and local.stdout.startswith("NAMESPACE")
 
 
 def test_the_environment_variable_selects_the_profile(fake: FakeTasker) -> None:

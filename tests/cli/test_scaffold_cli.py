@@ -115,11 +115,11 @@ def test_generate_step_handler_writes_the_handler_and_its_test(tmp_path: Path) -
 
     assert result.exit_code == 0, result.output
     assert result.stdout == (
-        "✓ Created: handlers/process_payment_handler.py\n"
-        "✓ Created: handlers/tests/test_process_payment_handler.py\n"
-        "✓ Created: handlers/__init__.py\n"
-        "✓ Created: handlers/tests/__init__.py\n"
-        "✓ Generated 4 file(s) from template 'step_handler'.\n"
+        "✓ Wrote handlers/process_payment_handler.py\n"
+        "✓ Wrote handlers/tests/test_process_payment_handler.py\n"
+        "✓ Wrote handlers/__init__.py\n"
+        "✓ Wrote handlers/tests/__init__.py\n"
+        "✓ Wrote 4 files from template 'step_handler'\n"
     )
     handler = (tmp_path / "handlers" / "process_payment_handler.py").read_text()
     assert '@step_handler("process_payment")' in handler
@@ -252,7 +252,7 @@ def test_existing_files_are_kept_unless_forced(tmp_path: Path) -> None:
     forced = run(*args, "--force")
 
     assert forced.exit_code == 0
-    assert "✓ Generated 2 file(s) from template 'step_handler'." in forced.stdout
+    assert "✓ Wrote 2 files from template 'step_handler'" in forced.stdout
     assert "step_handler(" in handler.read_text()
 
 
@@ -261,7 +261,7 @@ def test_dry_run_lists_the_files_and_writes_nothing(tmp_path: Path) -> None:
 
     assert result.exit_code == 0
     assert result.stdout == (
-        "Dry run: template 'step_handler' would write 4 file(s):\n"
+        "Dry run: template 'step_handler' would write 4 files:\n"
         "  • Would create: handlers/process_payment_handler.py\n"
         "  • Would create: handlers/tests/test_process_payment_handler.py\n"
         "  • Would create: handlers/__init__.py\n"
@@ -372,7 +372,7 @@ def test_the_project_file_supplies_plugin_paths_and_defaults(
 
     assert result.exit_code == 0, result.output
     written = tmp_path / "generated" / "ship.yaml"  # relative to the project file
-    assert result.stdout.splitlines()[0] == f"✓ Created: {written}"
+    assert result.stdout.splitlines()[0] == f"✓ Wrote {written}"
     assert written.is_file()
 
 

@@ -109,7 +109,7 @@ def test_text_names_file_line_and_code(template_fixtures: Path, fixture: str) ->
         assert any(
             text.startswith(f"{place}: error {code} ") and message in text for text in lines
         ), (code, result.stdout)
-    assert lines[-1].startswith("✗ 1 of 1 template file(s) invalid: ")
+    assert lines[-1].startswith("✗ 1 of 1 template file invalid: ")
 
 
 @broken
@@ -176,7 +176,7 @@ def test_text_report_in_full(template_fixtures: Path) -> None:
         f"{path}:5: error CYCLE_DETECTED Dependency cycle detected: a -> a\n"
         f"{path}:7: error SELF_DEPENDENCY Step 'a' depends on itself\n"
         "\n"
-        "✗ 1 of 1 template file(s) invalid: 2 error(s), 0 warning(s), 1 info\n"
+        "✗ 1 of 1 template file invalid: 2 errors, 0 warnings, 1 info\n"
     )
     assert result.stderr == ""
 
@@ -186,7 +186,7 @@ def test_a_valid_file_exits_0_with_a_summary(template_fixtures: Path) -> None:
 
     assert_clean_exit(result, 0)
     assert result.stdout == (
-        "✓ 1 template file(s) valid: 0 error(s), 0 warning(s), 2 info; "
+        "✓ 1 template file valid: 0 errors, 0 warnings, 2 info; "
         "2 not shown (--min-severity info shows all)\n"
     )
 
