@@ -30,14 +30,18 @@ from __future__ import annotations
 
 import heapq
 import queue
-import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from tasker_ctl.engine.ancestors import AncestorResults as _AncestorResults
+from tasker_ctl.engine.batches import CONTINUE_ON_FAILURE, FAIL_FAST
+from tasker_ctl.engine.batches import BatchRule as _BatchRule
+from tasker_ctl.engine.batches import partial_failure as _partial_failure
+from tasker_ctl.engine.checkpoints import CHECKPOINT_LIMIT, MAX_CHECKPOINT_YIELDS
+from tasker_ctl.engine.checkpoints import merged_checkpoint as _merged_checkpoint
 from tasker_ctl.engine.events import (
     ErrorInfo,
     Event,
@@ -51,13 +55,29 @@ from tasker_ctl.engine.events import (
     TaskTransitioned,
 )
 from tasker_ctl.engine.isolation import FrozenJson, fresh_copy
-from tasker_ctl.engine.lease import DEFAULT_HEARTBEAT_SECONDS, RunLease
+from tasker_ctl.engine.lease import RunLease
+from tasker_ctl.engine.options import DEFAULT_CONCURRENCY, DEFAULT_GRACE_SECONDS, RunOptions
+from tasker_ctl.engine.outcomes import error_json as _error_json
 from tasker_ctl.engine.output import OutputRecorder
+from tasker_ctl.engine.paths import (
+    _FAILED_STATES,
+    _FINISH_BLOCKED,
+    _FINISH_COMPLETE,
+    _REOPEN,
+    _RESTING_STEP_STATES,
+    _TO_IN_PROGRESS,
+    _TO_RUNNING,
+)
+from tasker_ctl.engine.result import RunResult
+from tasker_ctl.engine.steps import RunStep as _Step
+from tasker_ctl.engine.steps import handler_definition as _handler_definition
+from tasker_ctl.engine.timestamps import now_text as _now_text
+from tasker_ctl.engine.timestamps import seconds_until as _seconds_until
 from tasker_ctl.engine.workers import Completion, WorkerPool
 from tasker_ctl.errors import RunInterruptedError, TaskerCtlError
 from tasker_ctl.handlers.invoke import ResolvedHandler, UnresolvedHandler
 from tasker_ctl.handlers.outcome import StepOutcome
-from tasker_ctl.handlers.payload import HandlerDefinition, build_payload
+from tasker_ctl.handlers.payload import build_payload
 from tasker_ctl.handlers.registry import HandlerRegistry
 from tasker_ctl.retry import RetryPolicy, decide
 from tasker_ctl.states import (
@@ -68,7 +88,6 @@ from tasker_ctl.states import (
     StepEvent,
     StepState,
     TaskEvent,
-    TaskState,
 )
 from tasker_ctl.store.records import (
     AttemptOutcome,
@@ -84,155 +103,20 @@ if TYPE_CHECKING:
     from tasker_ctl.engine.dynamic import StepPlan
     from tasker_ctl.template.models import TaskTemplate
 
-DEFAULT_CONCURRENCY = 8
-DEFAULT_GRACE_SECONDS = 10.0
-MAX_CHECKPOINT_YIELDS = 10_000
-CHECKPOINT_LIMIT = "checkpoint_limit"
-CONTINUE_ON_FAILURE = "continue_on_failure"
-FAIL_FAST = "fail_fast"
+__all__ = [
+    "CHECKPOINT_LIMIT",
+    "CONTINUE_ON_FAILURE",
+    "DEFAULT_CONCURRENCY",
+    "DEFAULT_GRACE_SECONDS",
+    "FAIL_FAST",
+    "MAX_CHECKPOINT_YIELDS",
+    "Engine",
+    "RunOptions",
+    "RunResult",
+]
+
 _CREATING_STEP_TYPES = frozenset({"decision", "batchable"})
 _CHANGED_ELSEWHERE = "changed_by_operator"  # the event of a move another process made
-
-# How a task that is not yet running gets to ``steps_in_process`` (events, in order).
-_TO_RUNNING: dict[str, tuple[TaskEvent, ...]] = {
-    TaskState.PENDING: (TaskEvent.START, TaskEvent.READY_STEPS_FOUND, TaskEvent.STEPS_ENQUEUED),
-    TaskState.INITIALIZING: (TaskEvent.READY_STEPS_FOUND, TaskEvent.STEPS_ENQUEUED),
-    TaskState.ENQUEUING_STEPS: (TaskEvent.STEPS_ENQUEUED,),
-    TaskState.EVALUATING_RESULTS: (TaskEvent.READY_STEPS_FOUND, TaskEvent.STEPS_ENQUEUED),
-    TaskState.WAITING_FOR_DEPENDENCIES: (
-        TaskEvent.DEPENDENCIES_READY,
-        TaskEvent.READY_STEPS_FOUND,
-        TaskEvent.STEPS_ENQUEUED,
-    ),
-    TaskState.WAITING_FOR_RETRY: (TaskEvent.RETRY_READY, TaskEvent.STEPS_ENQUEUED),
-    TaskState.STEPS_IN_PROCESS: (),
-}
-_REOPEN = (TaskEvent.RESET, *_TO_RUNNING[TaskState.PENDING])
-_FINISH_COMPLETE = (TaskEvent.ALL_STEPS_COMPLETED, TaskEvent.ALL_STEPS_SUCCESSFUL)
-_FINISH_BLOCKED = (TaskEvent.ALL_STEPS_COMPLETED, TaskEvent.PERMANENT_FAILURE)
-
-# What takes a step from where it rests to in_progress.
-_TO_IN_PROGRESS: dict[str, tuple[StepEvent, ...]] = {
-    StepState.WAITING_FOR_RETRY: (StepEvent.RETRY, StepEvent.ENQUEUE, StepEvent.START),
-    StepState.PENDING: (StepEvent.ENQUEUE, StepEvent.START),
-    StepState.ENQUEUED: (StepEvent.START,),
-    # A run that was killed left these behind: the attempt is made again (at-least-once).
-    StepState.IN_PROGRESS: (
-        StepEvent.WAIT_FOR_RETRY,
-        StepEvent.RETRY,
-        StepEvent.ENQUEUE,
-        StepEvent.START,
-    ),
-}
-_RESTING_STEP_STATES = frozenset(
-    {StepState.COMPLETE, StepState.RESOLVED_MANUALLY, StepState.ERROR, StepState.CANCELLED}
-)
-_FAILED_STATES = frozenset(
-    {StepState.ENQUEUED_AS_ERROR_FOR_ORCHESTRATION, StepState.ERROR, StepState.WAITING_FOR_RETRY}
-)
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """How a run behaves; the clock is injectable so tests can reason about time."""
-
-    concurrency: int = DEFAULT_CONCURRENCY
-    grace_seconds: float = DEFAULT_GRACE_SECONDS
-    clock: Callable[[], float] = time.monotonic
-    heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS
-    take_over: bool = False  # take the task's lease even from a live (stuck) run
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """Where the task stands when the engine stops."""
-
-    task_uuid: str
-    status: str
-    completed: int
-    failed: int
-    pending: int
-    duration_ms: int
-    interrupted: bool = False
-    observer_errors: tuple[str, ...] = ()
-    abandoned: tuple[str, ...] = ()
-    """Steps still running when an interrupted run stopped waiting (they run again next time)."""
-    stopped_by: RunInterruptedError | None = None  # an operator command from another process
-
-    @property
-    def succeeded(self) -> bool:
-        """True when every step is complete (or resolved)."""
-        return self.status in (TaskState.COMPLETE, TaskState.RESOLVED_MANUALLY)
-
-
-@dataclass(frozen=True)
-class _BatchRule:
-    """How the workers of one batch run: at most ``parallelism`` at once (0: no cap)."""
-
-    parallelism: int
-    failure_strategy: str
-
-
-@dataclass
-class _Step:
-    """The scheduler's view of one step, kept in step with what is committed."""
-
-    record: StepRecord
-    state: str
-    attempts: int
-    checkpoint: dict[str, Any] | None
-    result: Any = None
-    frozen_result: FrozenJson | None = None  # what handlers are handed: see engine.isolation
-    token: int = 0
-    yields: int = 0
-    invoker: ResolvedHandler | UnresolvedHandler | None = None
-    policy: RetryPolicy = field(default_factory=RetryPolicy)
-
-
-class _AncestorResults(Mapping[str, tuple[str, Any]]):
-    """Every ancestor's ``(step uuid, result)``, found the first time a handler looks.
-
-    Tasker hands each step the results of all its transitive ancestors. Computing that set for
-    every step of a deep, wide DAG up front costs far more than the run; most handlers read one
-    or two parents, and many none.
-    """
-
-    def __init__(self, step_uuid: str, engine: Engine) -> None:
-        self._step_uuid = step_uuid
-        self._engine = engine
-        self._found: dict[str, str] | None = None
-
-    def _ancestors(self) -> dict[str, str]:
-        if self._found is None:
-            steps, parents = self._engine.steps, self._engine.parents
-            found: dict[str, str] = {}
-            frontier = list(parents[self._step_uuid])
-            seen: set[str] = set()
-            while frontier:
-                parent = frontier.pop()
-                if parent not in seen:
-                    seen.add(parent)
-                    found[steps[parent].record.name] = parent
-                    frontier.extend(parents[parent])
-            self._found = found
-        return self._found
-
-    def __getitem__(self, name: str) -> tuple[str, Any]:
-        step_uuid = self._ancestors()[name]
-        step = self._engine.steps[step_uuid]
-        if step.frozen_result is None:
-            step.frozen_result = FrozenJson(step.result)
-        return step_uuid, step.frozen_result.thaw()
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._ancestors())
-
-    def __len__(self) -> int:
-        return len(self._ancestors())
-
-
-def _now_text() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class Engine:
@@ -1037,58 +921,3 @@ class Engine:
 
 _WAKE = Completion("", -1, StepOutcome.failed("wake the scheduler", "wake", retryable=False))
 """Put on the completion queue to wake a waiting scheduler; it matches no step."""
-
-
-def _handler_definition(handler: Mapping[str, Any]) -> HandlerDefinition:
-    return HandlerDefinition(
-        callable=str(handler.get("callable", "")),
-        method=handler.get("method"),
-        resolver=handler.get("resolver"),
-        initialization=handler.get("initialization") or {},
-    )
-
-
-def _partial_failure(step: _Step, outcome: StepOutcome) -> StepOutcome:
-    """A ``continue_on_failure`` worker's result when its batch failed: nothing processed."""
-    inputs = step.record.inputs or {}
-    found = inputs.get("cursor")
-    cursor: dict[str, Any] = found if isinstance(found, dict) else {}
-    size = cursor.get("batch_size")
-    return StepOutcome.succeeded(
-        {
-            "batch_id": cursor.get("batch_id"),
-            "items_processed": 0,
-            "items_succeeded": 0,
-            "items_failed": size if isinstance(size, int) else 0,
-            "items_skipped": 0,
-            "last_cursor": None,
-            "batch_metadata": inputs.get("batch_metadata") or {},
-            "partial_failure": True,
-            "batch_failed": True,
-            "error": {"message": outcome.error_message, "error_type": outcome.error_type},
-        },
-        {"batch_worker": True, "had_failures": True, "failure_strategy": CONTINUE_ON_FAILURE},
-    )
-
-
-def _merged_checkpoint(previous: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
-    history = list((previous or {}).get("history", []))
-    history.append({"cursor": new.get("cursor"), "items_processed": new.get("items_processed")})
-    return {**new, "timestamp": _now_text(), "history": history}
-
-
-def _error_json(outcome: StepOutcome) -> dict[str, Any]:
-    return {
-        "message": outcome.error_message,
-        "error_type": outcome.error_type,
-        "error_code": outcome.error_code,
-        "retryable": outcome.retryable,
-        "metadata": outcome.metadata,
-    }
-
-
-def _seconds_until(next_retry_at: str | None) -> float:
-    if not next_retry_at:
-        return 0.0
-    moment = datetime.fromisoformat(next_retry_at.replace("Z", "+00:00"))
-    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
