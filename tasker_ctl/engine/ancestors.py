@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from tasker_ctl.engine.isolation import FrozenJson
 
 if TYPE_CHECKING:
-    from tasker_ctl.engine.scheduler import Engine
+    from tasker_ctl.engine.scheduler import _Run
 
 
 class AncestorResults(Mapping[str, tuple[str, Any]]):
@@ -19,7 +19,7 @@ class AncestorResults(Mapping[str, tuple[str, Any]]):
     or two parents, and many none.
     """
 
-    def __init__(self, step_uuid: str, engine: Engine) -> None:
+    def __init__(self, step_uuid: str, engine: _Run) -> None:
         self._step_uuid = step_uuid
         self._engine = engine
         self._found: dict[str, str] | None = None

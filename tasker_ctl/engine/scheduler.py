@@ -120,7 +120,12 @@ _CHANGED_ELSEWHERE = "changed_by_operator"  # the event of a move another proces
 
 
 class Engine:
-    """Runs one task to a resting state; see the module docstring for the guarantees."""
+    """Runs tasks, one at a time, each to a resting state; see the module docstring.
+
+    The engine holds only what every run shares (the store, the handler registry, the observers'
+    bus, the options): each :meth:`run` starts a fresh :class:`_Run` from what the store holds,
+    so nothing of an earlier task (its template, batch rules, queues) is reused.
+    """
 
     def __init__(
         self,
@@ -133,6 +138,27 @@ class Engine:
         self.registry = registry
         self.bus = bus or EventBus()
         self.options = options or RunOptions()
+
+    def run(self, task_uuid: str) -> RunResult:
+        """Run ``task_uuid`` until nothing more can run; resumable after any interruption."""
+        return _Run(self.repository, self.registry, self.bus, self.options).run(task_uuid)
+
+
+class _Run:
+    """One run of one task: the state of the run, created by :meth:`Engine.run`."""
+
+    def __init__(
+        self,
+        repository: Repository,
+        registry: HandlerRegistry,
+        bus: EventBus,
+        options: RunOptions,
+    ) -> None:
+        self.repository = repository
+        self.registry = registry
+        self.bus = bus
+        self.options = options
+        self._observer_failures_before = len(bus.failures)  # the bus outlives the run
         self.steps: dict[str, _Step] = {}
         self._after_commit: list[Callable[[], None]] | None = None
         self.parents: dict[str, list[str]] = {}
@@ -899,7 +925,10 @@ class Engine:
             pending=len(states) - completed - failed,
             duration_ms=duration_ms,
             interrupted=interrupted,
-            observer_errors=tuple(f"{type(e).__name__}: {e}" for _, e in self.bus.failures),
+            observer_errors=tuple(
+                f"{type(e).__name__}: {e}"
+                for _, e in self.bus.failures[self._observer_failures_before :]
+            ),
             abandoned=self._abandoned,
             stopped_by=self._stopped_by,
         )
