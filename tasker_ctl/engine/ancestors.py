@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from tasker_ctl.engine.isolation import FrozenJson
 
 if TYPE_CHECKING:
-    from tasker_ctl.engine.scheduler import _Run
+    from tasker_ctl.engine.steps import RunGraph
 
 
 class AncestorResults(Mapping[str, tuple[str, Any]]):
@@ -19,14 +19,14 @@ class AncestorResults(Mapping[str, tuple[str, Any]]):
     or two parents, and many none.
     """
 
-    def __init__(self, step_uuid: str, engine: _Run) -> None:
+    def __init__(self, step_uuid: str, graph: RunGraph) -> None:
         self._step_uuid = step_uuid
-        self._engine = engine
+        self._graph = graph
         self._found: dict[str, str] | None = None
 
     def _ancestors(self) -> dict[str, str]:
         if self._found is None:
-            steps, parents = self._engine.steps, self._engine.parents
+            steps, parents = self._graph.steps, self._graph.parents
             found: dict[str, str] = {}
             frontier = list(parents[self._step_uuid])
             seen: set[str] = set()
@@ -41,7 +41,7 @@ class AncestorResults(Mapping[str, tuple[str, Any]]):
 
     def __getitem__(self, name: str) -> tuple[str, Any]:
         step_uuid = self._ancestors()[name]
-        step = self._engine.steps[step_uuid]
+        step = self._graph.steps[step_uuid]
         if step.frozen_result is None:
             step.frozen_result = FrozenJson(step.result)
         return step_uuid, step.frozen_result.thaw()

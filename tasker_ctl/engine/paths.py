@@ -9,7 +9,7 @@ from __future__ import annotations
 from tasker_ctl.states import StepEvent, StepState, TaskEvent, TaskState
 
 # How a task that is not yet running gets to ``steps_in_process`` (events, in order).
-_TO_RUNNING: dict[str, tuple[TaskEvent, ...]] = {
+TO_RUNNING: dict[str, tuple[TaskEvent, ...]] = {
     TaskState.PENDING: (TaskEvent.START, TaskEvent.READY_STEPS_FOUND, TaskEvent.STEPS_ENQUEUED),
     TaskState.INITIALIZING: (TaskEvent.READY_STEPS_FOUND, TaskEvent.STEPS_ENQUEUED),
     TaskState.ENQUEUING_STEPS: (TaskEvent.STEPS_ENQUEUED,),
@@ -22,12 +22,12 @@ _TO_RUNNING: dict[str, tuple[TaskEvent, ...]] = {
     TaskState.WAITING_FOR_RETRY: (TaskEvent.RETRY_READY, TaskEvent.STEPS_ENQUEUED),
     TaskState.STEPS_IN_PROCESS: (),
 }
-_REOPEN = (TaskEvent.RESET, *_TO_RUNNING[TaskState.PENDING])
-_FINISH_COMPLETE = (TaskEvent.ALL_STEPS_COMPLETED, TaskEvent.ALL_STEPS_SUCCESSFUL)
-_FINISH_BLOCKED = (TaskEvent.ALL_STEPS_COMPLETED, TaskEvent.PERMANENT_FAILURE)
+REOPEN = (TaskEvent.RESET, *TO_RUNNING[TaskState.PENDING])
+FINISH_COMPLETE = (TaskEvent.ALL_STEPS_COMPLETED, TaskEvent.ALL_STEPS_SUCCESSFUL)
+FINISH_BLOCKED = (TaskEvent.ALL_STEPS_COMPLETED, TaskEvent.PERMANENT_FAILURE)
 
 # What takes a step from where it rests to in_progress.
-_TO_IN_PROGRESS: dict[str, tuple[StepEvent, ...]] = {
+TO_IN_PROGRESS: dict[str, tuple[StepEvent, ...]] = {
     StepState.WAITING_FOR_RETRY: (StepEvent.RETRY, StepEvent.ENQUEUE, StepEvent.START),
     StepState.PENDING: (StepEvent.ENQUEUE, StepEvent.START),
     StepState.ENQUEUED: (StepEvent.START,),
@@ -39,9 +39,9 @@ _TO_IN_PROGRESS: dict[str, tuple[StepEvent, ...]] = {
         StepEvent.START,
     ),
 }
-_RESTING_STEP_STATES = frozenset(
+RESTING_STEP_STATES = frozenset(
     {StepState.COMPLETE, StepState.RESOLVED_MANUALLY, StepState.ERROR, StepState.CANCELLED}
 )
-_FAILED_STATES = frozenset(
+FAILED_STATES = frozenset(
     {StepState.ENQUEUED_AS_ERROR_FOR_ORCHESTRATION, StepState.ERROR, StepState.WAITING_FOR_RETRY}
 )
