@@ -8,22 +8,34 @@ What is written, relative to the project directory:
   flags;
 * ``templates/``: task templates, with the example ``hello_world.yaml``;
 * ``handlers/``: the handler package, with the example's functional-DSL handlers;
-* ``tests/test_hello_world.py``: plain pytest tests of those handlers.
+* ``tests/test_hello_world.py``: plain pytest tests of those handlers;
+* ``.config/tasker-template.schema.json``: the template JSON Schema, and ``.vscode/settings.json``
+  mapping it to ``templates/`` for the YAML language server (merged into an existing settings
+  file, every key kept; see :mod:`tasker_ctl.scaffold.editor`).
 
-``--no-example`` writes only the project file, ``handlers/__init__.py`` and an empty
-``templates/``. Nothing is overwritten: when any file already exists, nothing is written.
+``--no-example`` writes only the project file, the editor wiring, ``handlers/__init__.py`` and
+an empty ``templates/``. Nothing is overwritten: when any file already exists (but for
+``.vscode/settings.json``, which is merged), nothing is written.
 Files go through the scaffold writer, which checks every destination first.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tasker_ctl.config import CONFIG_FILENAME, UNIFIED_CONFIG
 from tasker_ctl.errors import TaskerCtlError
+from tasker_ctl.scaffold.editor import (
+    SCHEMA_FILE,
+    SETTINGS_FILE,
+    SettingsPlan,
+    manual_entry,
+    plan_settings,
+    schema_text,
+)
 from tasker_ctl.scaffold.render import RenderedFile
-from tasker_ctl.scaffold.writer import plan_writes, write_planned
+from tasker_ctl.scaffold.writer import PlannedFile, plan_writes, write_planned
 
 TEMPLATES_DIR = "templates"
 HANDLERS_PACKAGE = "handlers"
@@ -244,12 +256,14 @@ class InitResult:
     created: list[Path]
     next_commands: list[str]
     warnings: list[str]
+    updated: list[Path] = field(default_factory=list)  # existing files merged into
 
 
 def project_files(*, example: bool, contrib: bool = True) -> list[RenderedFile]:
     """The files ``init`` writes, relative to the project directory."""
     files = [
         RenderedFile(UNIFIED_CONFIG.as_posix(), project_file(contrib=contrib)),
+        RenderedFile(SCHEMA_FILE, schema_text()),
         RenderedFile(f"{HANDLERS_PACKAGE}/__init__.py", HANDLERS_INIT),
     ]
     if example:
@@ -267,6 +281,9 @@ def init_project(directory: Path, *, example: bool = True, contrib: bool = True)
     Raises ``TaskerCtlError`` naming every file that already exists, before writing anything.
     """
     files = project_files(example=example, contrib=contrib)
+    settings = plan_settings(directory, TEMPLATES_DIR)
+    if not settings.exists and settings.content is not None:
+        files.append(RenderedFile(SETTINGS_FILE, settings.content))
     _require_directories(directory, files)
     existing = [
         directory / item.relative_path
@@ -280,7 +297,9 @@ def init_project(directory: Path, *, example: bool = True, contrib: bool = True)
             hint="run init in a new or empty directory, or move those files away first",
         )
     planned = plan_writes(directory, files, force=False)
+    merged = _merged_settings(directory, settings)
     write_planned(planned)
+    write_planned(merged)
     created = [item.path for item in planned]
     templates = directory / TEMPLATES_DIR
     if not templates.exists():
@@ -295,7 +314,22 @@ def init_project(directory: Path, *, example: bool = True, contrib: bool = True)
         if legacy.is_file()
         else []
     )
-    return InitResult(directory, created, _next_commands(directory, example=example), warnings)
+    updated = [item.path for item in merged]
+    warnings += [f"added the template schema to yaml.schemas in {path}" for path in updated]
+    if settings.problem is not None:
+        warnings.append(
+            f"left {directory / SETTINGS_FILE} as it is: {settings.problem}; "
+            f"add {manual_entry(TEMPLATES_DIR)} for template completion in VS Code"
+        )
+    next_commands = _next_commands(directory, example=example)
+    return InitResult(directory, created, next_commands, warnings, updated)
+
+
+def _merged_settings(directory: Path, settings: SettingsPlan) -> list[PlannedFile]:
+    """The existing VS Code settings with the schema entry added (checked like any write)."""
+    if not settings.exists or settings.content is None:
+        return []
+    return plan_writes(directory, [RenderedFile(SETTINGS_FILE, settings.content)], force=True)
 
 
 def _require_directories(directory: Path, files: list[RenderedFile]) -> None:

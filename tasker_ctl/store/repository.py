@@ -19,7 +19,7 @@ import json
 import sqlite3
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from functools import lru_cache
@@ -124,6 +124,32 @@ def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
+class _Named:
+    """The rows of an executed query as ``{column name: value}``, named by SQLite itself.
+
+    Records are decoded by name at this edge, so a column added to a SELECT or moved in it cannot
+    shift the fields of a record. A dict per row costs about a third of what ``sqlite3.Row``'s
+    lookups by name do (about 1 ms per 1,000 step rows).
+    """
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+        self._names = tuple(column[0] for column in cursor.description)
+
+    def fetchone(self) -> dict[str, Any] | None:
+        row = self._cursor.fetchone()
+        return None if row is None else dict(zip(self._names, row, strict=True))
+
+    def fetchall(self) -> list[dict[str, Any]]:
+        names = self._names
+        return [dict(zip(names, row, strict=True)) for row in self._cursor.fetchall()]
+
+
+def _named(conn: sqlite3.Connection, sql: str, params: Any = ()) -> _Named:
+    """Run a SELECT whose rows are read by column name."""
+    return _Named(conn.execute(sql, params))
+
+
 _TASK_COLUMNS = (
     "uuid, namespace, name, version, template_id, template_path, state, input, initiator, "
     "reason, source_system, correlation_id, environment, created_at, updated_at, completed_at, "
@@ -136,54 +162,54 @@ _STEP_COLUMNS = (
 )
 
 
-def _task_from_row(row: tuple[Any, ...]) -> TaskRecord:
+def _task_from_row(row: Mapping[str, Any]) -> TaskRecord:
     return TaskRecord(
-        uuid=row[0],
-        namespace=row[1],
-        name=row[2],
-        version=row[3],
-        template_id=row[4],
-        template_path=row[5],
-        state=TaskState.parse(row[6]),
-        input=_loads(row[7]),
-        initiator=row[8],
-        reason=row[9],
-        source_system=row[10],
-        correlation_id=row[11],
-        environment=row[12],
-        created_at=row[13],
-        updated_at=row[14],
-        completed_at=row[15],
-        priority=row[16],
-        description=row[17],
+        uuid=row["uuid"],
+        namespace=row["namespace"],
+        name=row["name"],
+        version=row["version"],
+        template_id=row["template_id"],
+        template_path=row["template_path"],
+        state=TaskState.parse(row["state"]),
+        input=_loads(row["input"]),
+        initiator=row["initiator"],
+        reason=row["reason"],
+        source_system=row["source_system"],
+        correlation_id=row["correlation_id"],
+        environment=row["environment"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        completed_at=row["completed_at"],
+        priority=row["priority"],
+        description=row["description"],
     )
 
 
-def _step_from_row(row: tuple[Any, ...]) -> StepRecord:
+def _step_from_row(row: Mapping[str, Any]) -> StepRecord:
     return StepRecord(
-        uuid=row[0],
-        task_uuid=row[1],
-        position=row[2],
-        name=row[3],
-        template_step_name=row[4],
-        step_type=row[5],
-        handler=json.loads(row[6]),
-        retry=json.loads(row[7]),
-        timeout_seconds=row[8],
-        inputs=_loads(row[9]),
-        checkpoint=_loads(row[10]),
-        state=StepState(row[11]),
-        attempts=row[12],
-        max_attempts=row[13],
-        retryable=bool(row[14]),
-        next_retry_at=row[15],
-        backoff_ms=row[16],
-        created_at=row[17],
-        updated_at=row[18],
-        started_at=row[19],
-        completed_at=row[20],
-        result=_loads(row[21]),
-        error=_loads(row[22]),
+        uuid=row["uuid"],
+        task_uuid=row["task_uuid"],
+        position=row["position"],
+        name=row["name"],
+        template_step_name=row["template_step_name"],
+        step_type=row["step_type"],
+        handler=json.loads(row["handler"]),
+        retry=json.loads(row["retry"]),
+        timeout_seconds=row["timeout_seconds"],
+        inputs=_loads(row["inputs"]),
+        checkpoint=_loads(row["checkpoint"]),
+        state=StepState(row["state"]),
+        attempts=row["attempts"],
+        max_attempts=row["max_attempts"],
+        retryable=bool(row["retryable"]),
+        next_retry_at=row["next_retry_at"],
+        backoff_ms=row["backoff_ms"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        started_at=row["started_at"],
+        completed_at=row["completed_at"],
+        result=_loads(row["result"]),
+        error=_loads(row["error"]),
     )
 
 
@@ -302,16 +328,21 @@ _SELECT_LEASE = (
 )
 
 
-def _lease_from_row(row: tuple[Any, ...]) -> LeaseRecord:
+def _lease_from_row(row: Mapping[str, Any]) -> LeaseRecord:
     return LeaseRecord(
-        task_uuid=row[0],
-        token=row[1],
-        holder=LeaseHolder(pid=row[2], host=row[3], boot_id=row[4], process_start=row[5]),
-        acquired_at=row[6],
-        heartbeat_at=row[7],
-        heartbeat_seconds=float(row[8]),
-        released_at=row[9],
-        interrupt=_loads(row[10]),
+        task_uuid=row["task_uuid"],
+        token=row["token"],
+        holder=LeaseHolder(
+            pid=row["pid"],
+            host=row["host"],
+            boot_id=row["boot_id"],
+            process_start=row["process_start"],
+        ),
+        acquired_at=row["acquired_at"],
+        heartbeat_at=row["heartbeat_at"],
+        heartbeat_seconds=float(row["heartbeat_seconds"]),
+        released_at=row["released_at"],
+        interrupt=_loads(row["interrupt"]),
     )
 
 
@@ -373,11 +404,11 @@ class Repository:
         if version == self._lease_checked_at:
             return
         task_uuid, token = self._lease
-        row = conn.execute(_SELECT_LEASE, (task_uuid,)).fetchone()
-        if row is None or row[1] != token:
+        row = _named(conn, _SELECT_LEASE, (task_uuid,)).fetchone()
+        if row is None or row["token"] != token:
             raise _lease_lost(task_uuid, None if row is None else _lease_from_row(row))
-        if self._heed_interrupts and row[10] is not None:
-            raise RunInterruptedError(json.loads(row[10]))
+        if self._heed_interrupts and row["interrupt"] is not None:
+            raise RunInterruptedError(json.loads(row["interrupt"]))
         self._lease_checked_at = version
 
     @contextmanager
@@ -460,7 +491,8 @@ class Repository:
             ).fetchone()[0]
             self._insert_steps(conn, task_uuid, steps, edges, now, first_position=position)
             placeholders = ", ".join("?" for _ in steps)
-            rows = conn.execute(
+            rows = _named(
+                conn,
                 f"SELECT {_STEP_COLUMNS} FROM steps WHERE uuid IN ({placeholders}) "
                 "ORDER BY position",
                 [step.uuid for step in steps],
@@ -680,7 +712,7 @@ class Repository:
     def get_lease(self, task_uuid: str) -> LeaseRecord | None:
         """The task's run lease (current or last), or None when it was never run."""
         with self._reading() as conn:
-            row = conn.execute(_SELECT_LEASE, (task_uuid,)).fetchone()
+            row = _named(conn, _SELECT_LEASE, (task_uuid,)).fetchone()
         return None if row is None else _lease_from_row(row)
 
     def take_lease(
@@ -789,8 +821,8 @@ class Repository:
     def get_task(self, task_uuid: str) -> TaskRecord | None:
         """The task with exactly this UUID, or None."""
         with self._reading() as conn:
-            row = conn.execute(
-                f"SELECT {_TASK_COLUMNS} FROM tasks WHERE uuid = ?", (task_uuid,)
+            row = _named(
+                conn, f"SELECT {_TASK_COLUMNS} FROM tasks WHERE uuid = ?", (task_uuid,)
             ).fetchone()
         return None if row is None else _task_from_row(row)
 
@@ -852,7 +884,8 @@ class Repository:
         filtered, each with its step counts per state."""
         where, params = _task_filter(namespace, state)
         with self._reading() as conn:
-            rows = conn.execute(
+            rows = _named(
+                conn,
                 f"SELECT {_TASK_COLUMNS} FROM tasks {where} "
                 "ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?",
                 [*params, limit, offset],
@@ -878,7 +911,8 @@ class Repository:
     def load_steps(self, task_uuid: str) -> list[StepRecord]:
         """Every step of a task, in creation order."""
         with self._reading() as conn:
-            rows = conn.execute(
+            rows = _named(
+                conn,
                 f"SELECT {_STEP_COLUMNS} FROM steps WHERE task_uuid = ? ORDER BY position",
                 (task_uuid,),
             ).fetchall()
@@ -887,20 +921,24 @@ class Repository:
     def get_step(self, step_uuid: str) -> StepRecord | None:
         """One step by UUID, or None."""
         with self._reading() as conn:
-            row = conn.execute(
-                f"SELECT {_STEP_COLUMNS} FROM steps WHERE uuid = ?", (step_uuid,)
+            row = _named(
+                conn, f"SELECT {_STEP_COLUMNS} FROM steps WHERE uuid = ?", (step_uuid,)
             ).fetchone()
         return None if row is None else _step_from_row(row)
 
     def load_edges(self, task_uuid: str) -> list[EdgeRecord]:
         """Every dependency edge of a task, in creation order."""
         with self._reading() as conn:
-            rows = conn.execute(
+            rows = _named(
+                conn,
                 "SELECT from_step_uuid, to_step_uuid FROM step_edges WHERE task_uuid = ? "
                 "ORDER BY rowid",
                 (task_uuid,),
             ).fetchall()
-        return [EdgeRecord(from_step_uuid=row[0], to_step_uuid=row[1]) for row in rows]
+        return [
+            EdgeRecord(from_step_uuid=row["from_step_uuid"], to_step_uuid=row["to_step_uuid"])
+            for row in rows
+        ]
 
     def load_graph(self, task_uuid: str) -> TaskGraph:
         """The task, its steps and its edges, read in one transaction (a consistent snapshot).
@@ -952,7 +990,8 @@ class Repository:
     ) -> list[TransitionRecord]:
         """The audit trail, oldest first: task and step transitions, or one step's only."""
         with self._reading() as conn:
-            step_rows = conn.execute(
+            step_rows = _named(
+                conn,
                 "SELECT id, task_uuid, step_uuid, from_state, to_state, event, attempt, "
                 "created_at, metadata FROM step_transitions WHERE task_uuid = ? "
                 + ("AND step_uuid = ? " if step_uuid else "")
@@ -962,23 +1001,25 @@ class Repository:
             task_rows = (
                 []
                 if step_uuid
-                else conn.execute(
-                    "SELECT id, task_uuid, NULL, from_state, to_state, event, NULL, created_at, "
+                else _named(
+                    conn,
+                    "SELECT id, task_uuid, NULL AS step_uuid, from_state, to_state, event, "
+                    "NULL AS attempt, created_at, "
                     "metadata FROM task_transitions WHERE task_uuid = ? ORDER BY id",
                     (task_uuid,),
                 ).fetchall()
             )
         records = [
             TransitionRecord(
-                id=row[0],
-                task_uuid=row[1],
-                step_uuid=row[2],
-                from_state=row[3],
-                to_state=row[4],
-                event=row[5],
-                attempt=row[6],
-                created_at=row[7],
-                metadata=_loads(row[8]) or {},
+                id=row["id"],
+                task_uuid=row["task_uuid"],
+                step_uuid=row["step_uuid"],
+                from_state=row["from_state"],
+                to_state=row["to_state"],
+                event=row["event"],
+                attempt=row["attempt"],
+                created_at=row["created_at"],
+                metadata=_loads(row["metadata"]) or {},
             )
             for row in [*task_rows, *step_rows]
         ]
@@ -990,7 +1031,8 @@ class Repository:
     def load_attempts(self, step_uuid: str) -> list[AttemptRecord]:
         """Every recorded attempt result of a step, oldest first."""
         with self._reading() as conn:
-            rows = conn.execute(
+            rows = _named(
+                conn,
                 "SELECT id, task_uuid, step_uuid, attempt, success, result, error, metadata, "
                 "created_at FROM step_results "
                 "WHERE task_uuid = (SELECT task_uuid FROM steps WHERE uuid = ?) AND step_uuid = ? "
@@ -999,15 +1041,15 @@ class Repository:
             ).fetchall()
         return [
             AttemptRecord(
-                id=row[0],
-                task_uuid=row[1],
-                step_uuid=row[2],
-                attempt=row[3],
-                success=bool(row[4]),
-                result=_loads(row[5]),
-                error=_loads(row[6]),
-                metadata=_loads(row[7]),
-                created_at=row[8],
+                id=row["id"],
+                task_uuid=row["task_uuid"],
+                step_uuid=row["step_uuid"],
+                attempt=row["attempt"],
+                success=bool(row["success"]),
+                result=_loads(row["result"]),
+                error=_loads(row["error"]),
+                metadata=_loads(row["metadata"]),
+                created_at=row["created_at"],
             )
             for row in rows
         ]
@@ -1051,12 +1093,24 @@ class Repository:
             clauses.append("attempt = ?")
             params.append(attempt)
         with self._reading() as conn:
-            rows = conn.execute(
+            rows = _named(
+                conn,
                 "SELECT id, task_uuid, step_uuid, attempt, stream, text, created_at "
                 f"FROM step_output WHERE {' AND '.join(clauses)} ORDER BY id",
                 params,
             ).fetchall()
-        return [OutputRecord(*row) for row in rows]
+        return [
+            OutputRecord(
+                id=row["id"],
+                task_uuid=row["task_uuid"],
+                step_uuid=row["step_uuid"],
+                attempt=row["attempt"],
+                stream=row["stream"],
+                text=row["text"],
+                created_at=row["created_at"],
+            )
+            for row in rows
+        ]
 
     # --- deleting tasks ------------------------------------------------------------------------
 
@@ -1065,7 +1119,8 @@ class Repository:
         oldest first (``task prune``; the ``created_at`` index finds them)."""
         placeholders = ", ".join("?" for _ in states)
         with self._reading() as conn:
-            rows = conn.execute(
+            rows = _named(
+                conn,
                 f"SELECT {_TASK_COLUMNS} FROM tasks WHERE created_at < ? "
                 f"AND state IN ({placeholders}) ORDER BY created_at, rowid",
                 [cutoff, *states],

@@ -12,8 +12,11 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
+import jsonschema_rs
 import pytest
+import yaml
 from subprocesses import run_tasker_ctl
 from typer.testing import CliRunner, Result
 
@@ -22,11 +25,15 @@ from tasker_ctl.config import load_project_config
 
 EXAMPLE_FILES = [
     ".config/tasker.toml",
+    ".config/tasker-template.schema.json",
     "handlers/__init__.py",
     "templates/hello_world.yaml",
     "handlers/hello_world.py",
     "tests/test_hello_world.py",
+    ".vscode/settings.json",
 ]
+SCHEMA_FILE = ".config/tasker-template.schema.json"
+TEMPLATE_GLOBS = ["templates/**/*.yaml", "templates/**/*.yml"]
 
 
 def run(*args: str) -> Result:
@@ -89,7 +96,10 @@ def test_no_example_writes_only_the_layout(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == [
         ".config",
+        ".config/tasker-template.schema.json",
         ".config/tasker.toml",
+        ".vscode",
+        ".vscode/settings.json",
         "handlers",
         "handlers/__init__.py",
         "templates",
@@ -156,3 +166,85 @@ def test_an_initialised_project_runs_its_example_workflow(tmp_path: Path) -> Non
         check=False,
     )
     assert tests.returncode == 0, tests.stdout + tests.stderr
+
+
+# --- the editor schema, wired for VS Code -----------------------------------------------------
+
+
+def _settings(tmp_path: Path) -> Any:
+    return json.loads((tmp_path / ".vscode" / "settings.json").read_text(encoding="utf-8"))
+
+
+def test_init_writes_the_template_schema_and_maps_it_to_the_templates(tmp_path: Path) -> None:
+    assert run("init").exit_code == 0
+
+    written = json.loads((tmp_path / SCHEMA_FILE).read_text(encoding="utf-8"))
+    printed = run("template", "schema")
+    assert printed.exit_code == 0, printed.output
+    assert written == json.loads(printed.stdout)
+    assert _settings(tmp_path) == {"yaml.schemas": {SCHEMA_FILE: TEMPLATE_GLOBS}}
+    # The schema the editor gets accepts the example template init writes.
+    example = yaml.safe_load((tmp_path / "templates" / "hello_world.yaml").read_text("utf-8"))
+    jsonschema_rs.validator_for(written).validate(example)
+
+
+def test_an_existing_settings_file_is_merged_keeping_every_key(tmp_path: Path) -> None:
+    (tmp_path / ".vscode").mkdir()
+    mine = {
+        "editor.tabSize": 2,
+        "yaml.schemas": {"other.schema.json": "ci/*.yaml", SCHEMA_FILE: ["flows/*.yaml"]},
+    }
+    (tmp_path / ".vscode" / "settings.json").write_text(json.dumps(mine), encoding="utf-8")
+
+    result = run("init", "--no-example")
+
+    assert result.exit_code == 0, result.output
+    assert _settings(tmp_path) == {
+        "editor.tabSize": 2,
+        "yaml.schemas": {
+            "other.schema.json": "ci/*.yaml",
+            SCHEMA_FILE: ["flows/*.yaml", *TEMPLATE_GLOBS],
+        },
+    }
+    assert "Created .vscode/settings.json" not in result.stdout
+    assert "added the template schema to yaml.schemas in .vscode/settings.json" in result.stderr
+
+
+def test_a_settings_file_with_comments_is_left_as_it_is_with_the_entry_to_add(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / ".vscode").mkdir()
+    text = '{\n    // mine\n    "editor.tabSize": 2,\n}\n'
+    (tmp_path / ".vscode" / "settings.json").write_text(text, encoding="utf-8")
+
+    result = run("init", "--no-example")
+
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / ".vscode" / "settings.json").read_text(encoding="utf-8") == text
+    assert "left .vscode/settings.json as it is: it is not plain JSON" in result.stderr
+    assert f'{{"yaml.schemas": {{"{SCHEMA_FILE}": ' in result.stderr
+    assert (tmp_path / SCHEMA_FILE).is_file()
+
+
+def test_a_refused_init_leaves_the_settings_file_untouched(tmp_path: Path) -> None:
+    (tmp_path / ".vscode").mkdir()
+    (tmp_path / ".vscode" / "settings.json").write_text('{"a": 1}', encoding="utf-8")
+    (tmp_path / "handlers").mkdir()
+    (tmp_path / "handlers" / "__init__.py").write_text("# mine\n", encoding="utf-8")
+
+    assert run("init").exit_code == 1
+    assert (tmp_path / ".vscode" / "settings.json").read_text(encoding="utf-8") == '{"a": 1}'
+    assert not (tmp_path / SCHEMA_FILE).exists()
+
+
+def test_settings_that_already_map_the_schema_are_left_alone(tmp_path: Path) -> None:
+    assert run("init", "--no-example").exit_code == 0
+    for name in (".config/tasker.toml", SCHEMA_FILE, "handlers/__init__.py"):
+        (tmp_path / name).unlink()
+    before = (tmp_path / ".vscode" / "settings.json").read_bytes()
+
+    result = run("init", "--no-example")
+
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / ".vscode" / "settings.json").read_bytes() == before
+    assert "settings.json" not in result.output

@@ -24,9 +24,10 @@ from engine_handlers.workflows import (
 from subprocesses import REPO_ROOT, run_command, tasker_ctl_command
 
 from tasker_ctl.engine.events import Event, StepsCreated, StepTransitioned
-from tasker_ctl.engine.scheduler import RunResult
+from tasker_ctl.engine.scheduler import Engine, RunOptions, RunResult
 from tasker_ctl.handlers.preflight import HandlersUnloadableError
-from tasker_ctl.store import open_for_reading
+from tasker_ctl.handlers.registry import HandlerRegistry
+from tasker_ctl.store import open_for_reading, open_for_writing
 from tasker_ctl.tasks.actions import complete_step, reset_step
 from tasker_ctl.tasks.create import CreateRequest, create_task
 from tasker_ctl.tasks.reads import task_status
@@ -214,6 +215,23 @@ def test_a_decision_completed_by_an_operator_creates_its_branches_on_the_next_ru
         "finalize_approval",
     }
     assert steps["finalize_approval"].result["approved_by"] == {"finance_review": "finance"}
+
+
+def test_one_engine_runs_two_tasks_of_different_templates_in_turn(tmp_path: Path) -> None:
+    """Nothing of the first run (its template, batch rules, stop) carries over to the second."""
+    db = tmp_path / "tasker.db"
+    approval = _create(db, "approvals", "approval_routing", _approval(5000))
+    inventory = _create(db, "csv_processing", "csv_inventory", {"csv_file_path": PRODUCTS})
+    with open_for_writing(db) as repository:
+        engine = Engine(repository, HandlerRegistry(), options=RunOptions(concurrency=4))
+        first = engine.run(approval)
+        second = engine.run(inventory)
+
+    assert (first.status, second.status) == ("complete", "complete"), (first, second)
+    steps = stored_steps(db, inventory)
+    assert _worker_names(steps) == [f"process_csv_batch_00{i}" for i in range(1, 6)]
+    assert steps["aggregate_csv_results"].result["total_processed"] == 1000
+    assert set(stored_steps(db, approval)) >= {"manager_approval", "finance_review"}
 
 
 # --- batches -----------------------------------------------------------------------------------

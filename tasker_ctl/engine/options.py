@@ -1,0 +1,23 @@
+"""What a run is given: concurrency, the grace period after Ctrl-C, the clock, the lease."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tasker_ctl.engine.lease import DEFAULT_HEARTBEAT_SECONDS
+
+DEFAULT_CONCURRENCY = 8
+DEFAULT_GRACE_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a run behaves; the clock is injectable so tests can reason about time."""
+
+    concurrency: int = DEFAULT_CONCURRENCY
+    grace_seconds: float = DEFAULT_GRACE_SECONDS
+    clock: Callable[[], float] = time.monotonic
+    heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS
+    take_over: bool = False  # take the task's lease even from a live (stuck) run
