@@ -31,5 +31,13 @@ class FrozenJson:
 
 
 def fresh_copy(value: Any) -> Any:
-    """An independent copy of ``value`` as the store would return it (None stays None)."""
-    return None if value is None else json.loads(dumps(value))
+    """An independent copy of ``value`` as the store would return it (None stays None).
+
+    Immutable scalars are returned as they are and empty containers made anew: most steps have
+    no inputs and an empty config, and this runs at every dispatch.
+    """
+    if value is None or isinstance(value, str | int | float):  # bool is an int
+        return value
+    if not value and isinstance(value, dict | list | tuple):
+        return {} if isinstance(value, dict) else []
+    return json.loads(dumps(value))

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from tasker_ctl.engine.batches import CONTINUE_ON_FAILURE, FAIL_FAST, partial_failure
 from tasker_ctl.engine.events import ErrorInfo
-from tasker_ctl.engine.isolation import FrozenJson
 from tasker_ctl.engine.steps import RunStep
 from tasker_ctl.engine.transitions import move_step
 from tasker_ctl.handlers.outcome import StepOutcome
@@ -89,7 +88,7 @@ def complete(
     """Commit a completion (and the steps it creates, atomically), then release dependents."""
     attempt = AttemptOutcome(success=True, result=outcome.result, metadata=outcome.metadata or None)
     step.result = outcome.result
-    step.frozen_result = FrozenJson(outcome.result)
+    step.frozen_result = None  # encoded when a dependent first reads it (engine.ancestors)
     metadata = None
     if failure_reason is not None:
         metadata = {"failure_strategy": CONTINUE_ON_FAILURE, "reason": failure_reason}
