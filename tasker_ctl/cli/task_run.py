@@ -190,12 +190,14 @@ def _report_already_blocked(
     )
     for step in blocked.failed:
         error = step.error or {}
+        found = error.get("metadata")
+        metadata = found if isinstance(found, dict) else {}
         why = describe_error(
             ErrorInfo(
                 message=str(error.get("message") or ""),
                 error_type=error.get("error_type"),
                 error_code=error.get("error_code"),
-                exception_type=error.get("exception_type"),
+                exception_type=metadata.get("exception_type"),
             )
         )
         print(f"  ✗ {step.name}: {why} [attempt {step.attempts}/{step.max_attempts}]")

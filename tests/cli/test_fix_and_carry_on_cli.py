@@ -238,7 +238,9 @@ def test_a_blocked_run_ends_with_the_commands_to_type_then_retry_failed_carries_
     assert again.returncode == EXIT_FAILURE
     lines = again.stdout.splitlines()
     assert lines[0] == "✗ Task shop/checkout v1.0.0 is already blocked: 1 failed step; nothing ran"
-    assert lines[1] == "  ✗ charge: card declined (permanent_error, DECLINED) [attempt 1/3]"
+    assert (
+        lines[1] == "  ✗ charge: PermanentError: card declined (DECLINED) [attempt 1/3]"
+    )  # as in the summary
     assert f"  tasker-ctl task run {short} --retry-failed" in lines[3]
     assert store_rows(project) == before
 
