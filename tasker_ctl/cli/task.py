@@ -24,6 +24,7 @@ from tasker_ctl.cli import collector, console
 from tasker_ctl.cli.options import (
     ConcurrencyOption,
     DbOption,
+    DurabilityOption,
     FormatOption,
     HandlersOption,
     OutputFormat,
@@ -123,6 +124,7 @@ def create(
             "(default: the project's `environment`, where the template defines it).",
         ),
     ] = None,
+    durability: DurabilityOption = None,
 ) -> None:
     """Create a task from a template: check the input, store the task and its first steps.
 
@@ -130,11 +132,13 @@ def create(
     """
     from tasker_ctl.cli.backend import tasks
     from tasker_ctl.cli.options import project_config
-    from tasker_ctl.config import max_input_bytes, template_search_path
+    from tasker_ctl.config import max_input_bytes, resolve_durability, template_search_path
+    from tasker_ctl.store import use_durability
     from tasker_ctl.tasks.create import CreateRequest
     from tasker_ctl.tasks.inputs import read_json_argument
 
     config = project_config()
+    use_durability(resolve_durability(durability, config))
     task_input = read_json_argument(input_json, option="--input", max_bytes=max_input_bytes(config))
     request = CreateRequest(
         namespace=namespace,
@@ -164,7 +168,15 @@ def create(
     if run_now:
         from tasker_ctl.cli.task_run import execute, exit_code_for
 
-        result = execute(created.task_uuid, db, handlers, concurrency, output_format, quiet)
+        result = execute(
+            created.task_uuid,
+            db,
+            handlers,
+            concurrency,
+            output_format,
+            quiet,
+            durability=durability,
+        )
         raise typer.Exit(exit_code_for(result))
 
 

@@ -71,6 +71,8 @@ class RunStarted:
     at: str
     steps: tuple[StepSnapshot, ...] = ()
     taken_over_from: str | None = None  # whose lease this run took, in a sentence
+    synchronous: str | None = None
+    """The run's store connection's ``PRAGMA synchronous``, read back (``normal``, ``full``)."""
 
 
 @dataclass(frozen=True)

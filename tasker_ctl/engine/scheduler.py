@@ -316,6 +316,7 @@ class Engine:
                 _now_text(),
                 snapshots,
                 taken_over_from,
+                synchronous=self.repository.synchronous(),
             )
         )
         runnable = any(s.state not in _RESTING_STEP_STATES for s in self.steps.values())
