@@ -116,11 +116,14 @@ def _prepare(
     otherwise the file is validated in full (and, without an environment, cached).
     """
     from tasker_ctl.tasks import template_cache
+    from tasker_ctl.template.files import MAX_TEMPLATE_BYTES
 
+    content: bytes | None = None  # unread: the full path reports why (unreadable, too large)
     try:
-        content: bytes | None = location.path.read_bytes()
+        if location.path.stat().st_size <= MAX_TEMPLATE_BYTES:
+            content = location.path.read_bytes()
     except OSError:
-        content = None  # the full path reports why the file cannot be read
+        pass
     cached = template_cache.read_entry(content) if content is not None else None
     if cached is not None and cached.key == (location.namespace, location.name, location.version):
         environment = _environment_for(request, cached.environments)
