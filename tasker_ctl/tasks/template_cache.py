@@ -163,7 +163,7 @@ def write_entry(content: bytes, entry: CachedTemplate) -> None:
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".entry-", suffix=".tmp")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump(payload, stream, separators=(",", ":"))
+                stream.write(json.dumps(payload, separators=(",", ":")))
             Path(temporary).replace(path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
