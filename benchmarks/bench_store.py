@@ -112,6 +112,15 @@ def main() -> None:
             *cli, "task", "create", "-n", "bench", "--name", "big_chain",
             "-i", '{"n": 1, "email": "a@example.com"}', "--format", "json",
         ]  # fmt: skip
+        # A new template: a cache directory of its own each time (nothing validated before).
+        creates_new: list[float] = []
+        for index in range(args.runs):
+            cold_env = {**env, "XDG_CACHE_HOME": str(root / f"cache-new-{index}")}
+            creates_new.append(timed(create_command, cold_env, root)[0])
+        creates_new_cpu = cpu_of(creates_new)
+        # A known template: one shared cache directory, filled by an unmeasured create.
+        env = {**env, "XDG_CACHE_HOME": str(root / "cache")}
+        timed(create_command, env, root)
         creates: list[float] = []
         task_uuid = ""
         for _ in range(args.runs):
@@ -132,7 +141,8 @@ def main() -> None:
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(f"{args.steps}-step template, {args.runs} runs each, whole processes (load {load}):")
     report("tasker-ctl --version", startup, startup_cpu)
-    report("task create", creates, creates_cpu)
+    report("task create (new template)", creates_new, creates_new_cpu)
+    report("task create (known template)", creates, creates_cpu)
     report("task status", statuses, statuses_cpu)
     report("task status --format json", statuses_json, statuses_json_cpu)
 

@@ -47,9 +47,11 @@ _STRING_LIST_KEYS = ("handler-packages",)
 _PATH_KEYS = ("db", "default-output-dir")
 _STRING_KEYS = ("default-language", "environment")
 _COUNT_KEYS = ("max-input-mib",)
+DURABILITY_LEVELS = ("normal", "full")
+_CHOICE_KEYS = {"durability": DURABILITY_LEVELS}
 KNOWN_KEYS = frozenset(
     _PATH_LIST_KEYS + _STRING_LIST_KEYS + _PATH_KEYS + _STRING_KEYS + _COUNT_KEYS
-)
+) | frozenset(_CHOICE_KEYS)
 # Keys upstream tasker-ctl reads that tasker-ctl has no use for (remotes are fetched by upstream's
 # `remote update`): accepted without a word.
 UPSTREAM_ONLY_KEYS = frozenset({"remotes", "cache-max-age-hours"})
@@ -153,6 +155,7 @@ class ProjectConfig:
     default_output_dir: Path | None = None
     environment: str | None = None
     max_input_mib: int | None = None
+    durability: str | None = None
     remotes: tuple[str, ...] = ()
     profiles: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
@@ -210,6 +213,7 @@ def load_project_config(start: Path | None = None) -> ProjectConfig:
         default_output_dir=values.get("default-output-dir"),
         environment=values.get("environment"),
         max_input_mib=values.get("max-input-mib"),
+        durability=values.get("durability"),
         remotes=_remote_names(table.get("remotes")),
         profiles=tuple(profiles) if isinstance(profiles, dict) else (),
         warnings=tuple(warnings),
@@ -238,6 +242,12 @@ def _coerce(path: Path, key: str, value: Any, base: Path) -> Any:
         return tuple(_resolve(base, item) for item in value)
     if not isinstance(value, str):
         raise wrong("a string")
+    choices = _CHOICE_KEYS.get(key)
+    if choices is not None and value not in choices:
+        raise UsageError(
+            f"{path}: '{key}' must be one of {', '.join(choices)}, not {value!r}",
+            hint=f'e.g. {key} = "{choices[-1]}"',
+        )
     return _resolve(base, value) if key in _PATH_KEYS else value
 
 
@@ -261,6 +271,11 @@ def resolve_db_setting(flag: Path | None, config: ProjectConfig) -> tuple[Path, 
     if config.db is not None:
         return config.db, str(config.file)
     return DEFAULT_DB, "default"
+
+
+def resolve_durability(flag: str | None, config: ProjectConfig) -> str:
+    """``--durability``, else the config file's ``durability``, else ``normal``."""
+    return flag or config.durability or DURABILITY_LEVELS[0]
 
 
 def max_input_bytes(config: ProjectConfig) -> int:
@@ -349,6 +364,7 @@ def resolved_settings(config: ProjectConfig, bundled_plugins: Path) -> list[Sett
         one("default-language", config.default_language, "python"),
         one("default-output-dir", config.default_output_dir),
         one("environment", config.environment),
+        one("durability", config.durability, DURABILITY_LEVELS[0]),
     ]
     if config.remotes:
         settings.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
@@ -14,6 +15,19 @@ BUNDLED_TEMPLATES = REPO_ROOT / "templates"
 TEMPLATE_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "templates"
 
 WriteTemplate = Callable[..., Path]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The template cache of ``task create`` (and of the subprocesses, which inherit the
+    environment) goes to a directory of the test run's own, never the developer's."""
+    saved = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("user-cache"))
+    yield
+    if saved is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = saved
 
 
 @pytest.fixture(autouse=True)

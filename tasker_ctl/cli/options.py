@@ -23,6 +23,13 @@ class OutputFormat(StrEnum):
     JSON = "json"
 
 
+class Durability(StrEnum):
+    """How far each commit to the store goes (the store's ``PRAGMA synchronous``)."""
+
+    NORMAL = "normal"
+    FULL = "full"
+
+
 DbOption = Annotated[
     Path | None,
     typer.Option(
@@ -47,6 +54,15 @@ HandlersOption = Annotated[
 ]
 ConcurrencyOption = Annotated[
     int, typer.Option("--concurrency", "-j", min=1, help="Steps run at the same time.")
+]
+DurabilityOption = Annotated[
+    Durability | None,
+    typer.Option(
+        "--durability",
+        help="normal: a crash of tasker-ctl loses nothing committed, a power loss may take the "
+        "last commits; full: every commit is on disk (fsync) before the run goes on "
+        "(default: the config file's `durability`, else normal).",
+    ),
 ]
 
 

@@ -25,6 +25,7 @@ from tasker_ctl.cli.completion import complete_step as complete_step_name
 from tasker_ctl.cli.options import (
     ConcurrencyOption,
     DbOption,
+    DurabilityOption,
     FormatOption,
     HandlersOption,
     OutputFormat,
@@ -142,6 +143,7 @@ def create(
             "(default: the project's `environment`, where the template defines it).",
         ),
     ] = None,
+    durability: DurabilityOption = None,
 ) -> None:
     """Create a task from a template: check the input, store the task and its first steps.
 
@@ -151,10 +153,12 @@ def create(
     """
     from tasker_ctl.cli.backend import tasks
     from tasker_ctl.cli.options import project_config, read_json_option
-    from tasker_ctl.config import max_input_bytes, template_search_path
+    from tasker_ctl.config import max_input_bytes, resolve_durability, template_search_path
+    from tasker_ctl.store import use_durability
     from tasker_ctl.tasks.create import CreateRequest
 
     config = project_config()
+    use_durability(resolve_durability(durability, config))
     task_input = (
         {}
         if input_json is None
@@ -191,7 +195,15 @@ def create(
     if run_now:
         from tasker_ctl.cli.task_run import execute, exit_code_for
 
-        result = execute(created.task_uuid, db, handlers, concurrency, output_format, quiet)
+        result = execute(
+            created.task_uuid,
+            db,
+            handlers,
+            concurrency,
+            output_format,
+            quiet,
+            durability=durability,
+        )
         raise typer.Exit(exit_code_for(result))
 
 

@@ -14,6 +14,8 @@ from tasker_ctl.cli import collector, console
 from tasker_ctl.cli.options import (
     ConcurrencyOption,
     DbOption,
+    Durability,
+    DurabilityOption,
     HandlersOption,
     OutputFormat,
     TaskArgument,
@@ -55,6 +57,7 @@ def run(
     quiet: QuietOption = False,
     retry_failed: RetryFailedOption = False,
     take_over: TakeOverOption = False,
+    durability: DurabilityOption = None,
 ) -> None:
     """Run a task's ready steps in parallel, with retries, until nothing more can run.
 
@@ -66,7 +69,15 @@ def run(
     Example: tasker-ctl task run 3f9c2a1e
     """
     result = execute(
-        task, db, handlers, concurrency, output_format, quiet, retry_failed, take_over=take_over
+        task,
+        db,
+        handlers,
+        concurrency,
+        output_format,
+        quiet,
+        retry_failed,
+        take_over=take_over,
+        durability=durability,
     )
     raise typer.Exit(exit_code_for(result))
 
@@ -81,6 +92,7 @@ def execute(
     retry_failed: bool = False,
     *,
     take_over: bool = False,
+    durability: Durability | None = None,
 ) -> RunResult:
     """Run ``task`` with the reporting the flags ask for (shared with ``task create --run``).
 
@@ -88,15 +100,22 @@ def execute(
     the command exits 1 without running anything.
     """
     from tasker_ctl.cli.options import project_config
-    from tasker_ctl.config import handler_modules, heartbeat_seconds, resolve_db_path
+    from tasker_ctl.config import (
+        handler_modules,
+        heartbeat_seconds,
+        resolve_db_path,
+        resolve_durability,
+    )
     from tasker_ctl.engine.events import RunStarted, event_to_json
     from tasker_ctl.engine.lease import DEFAULT_HEARTBEAT_SECONDS
     from tasker_ctl.engine.scheduler import RunOptions
+    from tasker_ctl.store import use_durability
     from tasker_ctl.tasks.run import TaskAlreadyBlockedError, run_task
     from tasker_ctl.ui.run_lines import RunLog
 
     collector.resume()  # a run can last long and allocate without end
     config = project_config()
+    use_durability(resolve_durability(durability, config))
     modules = handler_modules(handlers or [], config)
     live = output_format is OutputFormat.TEXT and not quiet and sys.stdout.isatty()
     log = RunLog(echo=output_format is OutputFormat.TEXT and not quiet and not live)

@@ -1,4 +1,4 @@
-"""What the engine tells its observers: typed, frozen events, one per transition.
+"""What the engine tells its observers: typed, frozen events (named tuples), one per transition.
 
 Observers are plain callables. The :class:`EventBus` shields the run from them: an observer that
 raises is detached and its error kept for the end of the run, so a broken progress display can
@@ -7,18 +7,15 @@ never stop or corrupt a workflow.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from tasker_ctl.handlers.outcome import StepOutcome
 
 
-@dataclass(frozen=True)
-class ErrorInfo:
+class ErrorInfo(NamedTuple):
     """A failed attempt's error, as shown to people and scripts."""
 
     message: str
@@ -48,8 +45,7 @@ class ErrorInfo:
         )
 
 
-@dataclass(frozen=True)
-class StepSnapshot:
+class StepSnapshot(NamedTuple):
     """Where one step stood when the run started."""
 
     name: str
@@ -58,8 +54,7 @@ class StepSnapshot:
     max_attempts: int
 
 
-@dataclass(frozen=True)
-class RunStarted:
+class RunStarted(NamedTuple):
     """The engine took a task: its steps as they stand, and how many are already finished."""
 
     task_uuid: str
@@ -71,10 +66,11 @@ class RunStarted:
     at: str
     steps: tuple[StepSnapshot, ...] = ()
     taken_over_from: str | None = None  # whose lease this run took, in a sentence
+    synchronous: str | None = None
+    """The run's store connection's ``PRAGMA synchronous``, read back (``normal``, ``full``)."""
 
 
-@dataclass(frozen=True)
-class StepTransitioned:
+class StepTransitioned(NamedTuple):
     """A step changed state (one event per recorded transition)."""
 
     task_uuid: str
@@ -91,8 +87,7 @@ class StepTransitioned:
     delay_ms: int | None = None
 
 
-@dataclass(frozen=True)
-class StepsCreated:
+class StepsCreated(NamedTuple):
     """Steps were added while the task ran (decision branches, batch workers)."""
 
     task_uuid: str
@@ -101,8 +96,7 @@ class StepsCreated:
     at: str
 
 
-@dataclass(frozen=True)
-class TaskTransitioned:
+class TaskTransitioned(NamedTuple):
     """The task changed state."""
 
     task_uuid: str
@@ -112,8 +106,7 @@ class TaskTransitioned:
     at: str
 
 
-@dataclass(frozen=True)
-class RunFinished:
+class RunFinished(NamedTuple):
     """The engine stopped working on the task, and why."""
 
     task_uuid: str
@@ -127,8 +120,7 @@ class RunFinished:
     abandoned: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class StepOutput:
+class StepOutput(NamedTuple):
     """A line a handler wrote (``stdout``, ``stderr``) or logged (``log``) during an attempt.
 
     ``text`` has no trailing newline. A ``note`` is tasker-ctl's own line about the output (what
@@ -144,8 +136,7 @@ class StepOutput:
     at: str
 
 
-@dataclass(frozen=True)
-class RunStopping:
+class RunStopping(NamedTuple):
     """Ctrl-C: no new step starts; the running ones get ``grace_seconds`` to finish."""
 
     task_uuid: str
@@ -154,8 +145,7 @@ class RunStopping:
     at: str
 
 
-@dataclass(frozen=True)
-class DebuggerActive:
+class DebuggerActive(NamedTuple):
     """A handler entered (``active``) or left a debugger that needs the terminal."""
 
     task_uuid: str
@@ -180,7 +170,21 @@ Observer = Callable[[Event], None]
 def event_to_json(event: Event) -> dict[str, Any]:
     """The event as a JSON-ready dict with a ``type`` key (``step_transitioned``, …)."""
     kind = "".join(f"_{c.lower()}" if c.isupper() else c for c in type(event).__name__)
-    return {"type": kind.lstrip("_"), **dataclasses.asdict(event)}
+    return {"type": kind.lstrip("_"), **_plain(event)}
+
+
+def _plain(event: tuple[Any, ...]) -> dict[str, Any]:
+    """A named tuple (an event, or one inside it) as a dict, nested ones as dicts too."""
+    fields: dict[str, Any] = event._asdict()  # type: ignore[attr-defined]
+    return {key: _plain_value(value) for key, value in fields.items()}
+
+
+def _plain_value(value: Any) -> Any:
+    if isinstance(value, tuple):
+        if hasattr(value, "_asdict"):
+            return _plain(value)
+        return [_plain_value(item) for item in value]
+    return value
 
 
 class EventBus:

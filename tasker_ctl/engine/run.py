@@ -127,6 +127,7 @@ class Run:
                 now_text(),
                 snapshots,
                 taken_over_from,
+                synchronous=self.repository.synchronous(),
             )
         )
         runnable = any(s.state not in RESTING_STEP_STATES for s in steps.values())

@@ -7,7 +7,6 @@ calls ``call`` (or ``handler.method``), runs coroutines to completion and normal
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -86,6 +85,8 @@ class ResolvedHandler:
         try:
             value = entry(context)
             if inspect.isawaitable(value):
+                import asyncio  # only async handlers need it (~15 ms to import)
+
                 value = asyncio.run(_await(value))
         except (Exception, SystemExit) as exc:
             return outcome_from_exception(exc)

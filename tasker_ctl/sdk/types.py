@@ -3,6 +3,10 @@
 Mirrors ``tasker_core.types`` for the parts handlers use, so code written against tasker-py runs
 unchanged when tasker-py is not installed. Field names, defaults and result shapes follow tasker-py
 0.1.8; the implementation is tasker-ctl's own.
+
+Every model is declared with ``defer_build=True``: pydantic builds a model's validator when it is
+first used rather than when the class is defined, so a run whose handlers never touch the batch
+or decision types does not pay for building them (about 1 ms each) at start-up.
 """
 
 from __future__ import annotations
@@ -64,6 +68,8 @@ class FailureStrategy(str, Enum):  # noqa: UP042 - str() as in tasker-py
 class FfiStepEvent(BaseModel):
     """One step dispatch: identifiers plus the task-sequence-step payload."""
 
+    model_config = ConfigDict(defer_build=True)
+
     event_id: str
     task_uuid: str
     step_uuid: str
@@ -89,7 +95,7 @@ def _as_mapping(value: Any) -> Mapping[str, Any]:
 class StepContext(BaseModel):
     """Everything a handler sees for one execution of one step."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
 
     event: FfiStepEvent
     task_uuid: UUID
@@ -225,7 +231,7 @@ class StepHandlerResult(BaseModel):
     constructor classmethod, so ``result.success is True`` is always false.
     """
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
 
     is_success: bool = Field(validation_alias="success", serialization_alias="success")
     result: dict[str, Any] | None = None
@@ -273,6 +279,8 @@ class StepHandlerResult(BaseModel):
 class DecisionPointOutcome(BaseModel):
     """Which branches a decision step asks the engine to create."""
 
+    model_config = ConfigDict(defer_build=True)
+
     decision_type: DecisionType
     next_step_names: list[str] = Field(default_factory=list)
     dynamic_steps: list[dict[str, Any]] | None = None
@@ -309,6 +317,8 @@ class DecisionPointOutcome(BaseModel):
 class CursorConfig(BaseModel):
     """A batch's cursor range: ``start_cursor`` inclusive, ``end_cursor`` exclusive."""
 
+    model_config = ConfigDict(defer_build=True)
+
     start_cursor: int
     end_cursor: int
     step_size: int = 1
@@ -317,6 +327,8 @@ class CursorConfig(BaseModel):
 
 class BatchAnalyzerOutcome(BaseModel):
     """The cursor ranges an analyzer proposes, before they become worker steps."""
+
+    model_config = ConfigDict(defer_build=True)
 
     cursor_configs: list[CursorConfig] = Field(default_factory=list)
     total_items: int | None = None
@@ -343,6 +355,8 @@ class BatchAnalyzerOutcome(BaseModel):
 
 class BatchWorkerContext(BaseModel):
     """What a batch worker needs: its batch id, cursor range, metadata and checkpoint."""
+
+    model_config = ConfigDict(defer_build=True)
 
     batch_id: str
     cursor_config: CursorConfig
@@ -425,6 +439,8 @@ class BatchWorkerContext(BaseModel):
 class BatchWorkerOutcome(BaseModel):
     """A batch worker's tally for its cursor range."""
 
+    model_config = ConfigDict(defer_build=True)
+
     items_processed: int = 0
     items_succeeded: int = 0
     items_failed: int = 0
@@ -438,6 +454,8 @@ class BatchWorkerOutcome(BaseModel):
 class RustCursorConfig(BaseModel):
     """A batch worker's cursor as the engine stores it in ``workflow_step.inputs.cursor``."""
 
+    model_config = ConfigDict(defer_build=True)
+
     batch_id: str
     start_cursor: Any
     end_cursor: Any
@@ -447,12 +465,16 @@ class RustCursorConfig(BaseModel):
 class BatchMetadata(BaseModel):
     """``workflow_step.inputs.batch_metadata`` of a batch worker."""
 
+    model_config = ConfigDict(defer_build=True)
+
     cursor_field: str | None = None
     failure_strategy: FailureStrategy = FailureStrategy.FAIL_FAST
 
 
 class RustBatchWorkerInputs(BaseModel):
     """A batch worker's ``workflow_step.inputs``: cursor, batch metadata, no-op flag."""
+
+    model_config = ConfigDict(defer_build=True)
 
     cursor: RustCursorConfig
     batch_metadata: BatchMetadata = Field(default_factory=BatchMetadata)
@@ -461,6 +483,8 @@ class RustBatchWorkerInputs(BaseModel):
 
 class LogContext(BaseModel):
     """Correlation fields for the ``log_*`` functions."""
+
+    model_config = ConfigDict(defer_build=True)
 
     correlation_id: str | None = None
     task_uuid: str | None = None
@@ -472,12 +496,16 @@ class LogContext(BaseModel):
 class NoBatchesOutcome(BaseModel):
     """An analyzer's decision to create no batch workers: ``{"type": "no_batches"}``."""
 
+    model_config = ConfigDict(defer_build=True)
+
     type: str = "no_batches"
 
 
 class CreateBatchesOutcome(BaseModel):
     """An analyzer's decision to create ``worker_count`` workers from ``worker_template_name``,
     one per cursor config."""
+
+    model_config = ConfigDict(defer_build=True)
 
     type: str = "create_batches"
     worker_template_name: str
@@ -516,6 +544,8 @@ def create_batches(
 
 class BatchAggregationResult(BaseModel):
     """Totals over the results of a batch's workers (``aggregate_batch_results``)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     total_processed: int
     total_succeeded: int

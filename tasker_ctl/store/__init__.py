@@ -15,6 +15,7 @@ from tasker_ctl.store.connection import (
     connect_for_reading,
     connect_for_writing,
     translate_errors,
+    use_durability,
 )
 from tasker_ctl.store.migrations import check_usable, migrate, read_schema_status
 from tasker_ctl.store.repository import Repository, TransitionConflictError
@@ -24,19 +25,26 @@ __all__ = [
     "TransitionConflictError",
     "open_for_reading",
     "open_for_writing",
+    "use_durability",
 ]
 
 
-def open_for_writing(path: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> Repository:
+def open_for_writing(
+    path: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, durability: str | None = None
+) -> Repository:
     """Open (creating if needed) and migrate the store at ``path``.
 
     A file that is not a tasker-ctl store is refused before a byte of it changes.
+    ``durability`` is ``normal`` or ``full`` (``synchronous=FULL``: each commit is on disk
+    when it returns); without it, the process's (:func:`use_durability`).
     """
 
     def refuse_foreign(conn: sqlite3.Connection) -> None:
         check_usable(path, read_schema_status(conn))
 
-    conn = connect_for_writing(path, busy_timeout_ms=busy_timeout_ms, check=refuse_foreign)
+    conn = connect_for_writing(
+        path, busy_timeout_ms=busy_timeout_ms, check=refuse_foreign, durability=durability
+    )
     try:
         with translate_errors(path):
             migrate(conn, path)

@@ -1,7 +1,9 @@
 """The SQLite policy in one place: how the store file is opened, locked, and how its errors read.
 
 * Writers open the file in WAL mode with ``synchronous=NORMAL`` (durable against a killed
-  process, which is what a local tool needs), foreign keys on and a busy timeout; every
+  process, which is what a local tool needs; a power loss or OS crash may take the last
+  commits), or ``synchronous=FULL`` when the durability is ``full`` (every commit reaches the
+  disk before it returns), foreign keys on and a busy timeout; every
   transaction that reads before it writes starts with ``BEGIN IMMEDIATE``
   (:class:`WriteTransaction`) so that waiting for the lock happens up front, inside the timeout
   (a deferred ``BEGIN`` that later writes fails at once with "database is locked" under WAL).
@@ -30,6 +32,27 @@ from urllib.parse import quote
 from tasker_ctl.errors import StoreBusyError, StoreUnusableError, TaskerCtlError
 
 DEFAULT_BUSY_TIMEOUT_MS = 10_000
+DURABILITY_NORMAL = "normal"
+DURABILITY_FULL = "full"
+SYNCHRONOUS_FOR_DURABILITY = {DURABILITY_NORMAL: "NORMAL", DURABILITY_FULL: "FULL"}
+"""``durability`` setting -> the ``PRAGMA synchronous`` every writer's connection gets."""
+_SYNCHRONOUS_NAMES = {0: "off", 1: "normal", 2: "full", 3: "extra"}
+_process_durability = DURABILITY_NORMAL
+
+
+def use_durability(durability: str) -> None:
+    """The durability of every writer this process opens without naming one (the command line
+    sets it once per command from ``--durability`` or the config file)."""
+    global _process_durability  # noqa: PLW0603 - one process-wide setting, as the config file
+    if durability not in SYNCHRONOUS_FOR_DURABILITY:
+        raise ValueError(f"unknown durability {durability!r}")
+    _process_durability = durability
+
+
+def synchronous_setting(conn: sqlite3.Connection) -> str:
+    """The connection's ``PRAGMA synchronous``, read back: ``normal``, ``full``, …"""
+    value = conn.execute("PRAGMA synchronous").fetchone()[0]
+    return _SYNCHRONOUS_NAMES.get(int(value), str(value))
 
 
 def utc_now() -> str:
@@ -54,13 +77,18 @@ def connect_for_writing(
     *,
     busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
     check: Callable[[sqlite3.Connection], None] | None = None,
+    durability: str | None = None,
 ) -> sqlite3.Connection:
     """Open (creating if needed) the store for reading and writing, with the WAL policy applied.
+
+    ``durability`` (``normal`` or ``full``; default: the process's, see :func:`use_durability`)
+    chooses ``PRAGMA synchronous``.
 
     ``check`` runs first, before anything could be written (it refuses a file that is not a
     store: switching to WAL would already change its bytes). The connection is in autocommit
     mode: transactions are explicit (see :class:`WriteTransaction`).
     """
+    synchronous = SYNCHRONOUS_FOR_DURABILITY[durability or _process_durability]
     with translate_errors(path):
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(
@@ -74,7 +102,7 @@ def connect_for_writing(
             if check is not None:
                 check(conn)
             _switch_to_wal(conn, busy_timeout_ms)
-            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(f"PRAGMA synchronous = {synchronous}")
             conn.execute("PRAGMA foreign_keys = ON")
         except BaseException:
             conn.close()

@@ -2,16 +2,20 @@
 
 Opening a store checks the applied migration names with the standard library alone, because
 importing sqlite-utils costs a noticeable part of a command's start-up; sqlite-utils is imported
-only when a migration must actually run. Migrations run inside one ``BEGIN IMMEDIATE``
-transaction, so two processes opening a new store at once cannot both apply them.
+only when a migration must actually run on a store that has some already. A new, empty file
+gets the recorded result of every migration instead (:mod:`tasker_ctl.store.fresh_schema`).
+Migrations run inside one ``BEGIN IMMEDIATE`` transaction, so two processes opening a new store
+at once cannot both apply them.
 
-Append new migrations at the end of :func:`_build`; never rename or edit an applied one.
+Append new migrations at the end of :func:`build_migrations` (then record the fresh schema
+again); never rename or edit an applied one.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +34,7 @@ MIGRATION_NAMES: tuple[str, ...] = (
     "0003_task_priority_description",
     "0004_run_leases",
 )
-"""Every migration this version knows, in order; must match :func:`_build`."""
+"""Every migration this version knows, in order; must match :func:`build_migrations`."""
 
 
 @dataclass(frozen=True)
@@ -96,17 +100,41 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
     check_usable(path, status)
     if not status.pending:
         return
-    from sqlite_utils import Database
-
     with WriteTransaction(conn, path):
         # Another process may have migrated while this one waited for the lock.
         status = read_schema_status(conn)
         check_usable(path, status)
+        if status.is_empty and _replay_fresh_schema(conn):
+            return
         if status.pending:
-            _build().apply(Database(conn, execute_plugins=False))
+            from sqlite_utils import Database
+
+            build_migrations().apply(Database(conn, execute_plugins=False))
+
+
+def _replay_fresh_schema(conn: sqlite3.Connection) -> bool:
+    """Give an empty file the recorded result of every migration (see
+    :mod:`tasker_ctl.store.fresh_schema`); False when the recording is not for this version."""
+    from tasker_ctl.store import fresh_schema
+
+    if fresh_schema.MIGRATIONS != MIGRATION_NAMES or not fresh_schema.STATEMENTS:
+        return False
+    for statement in fresh_schema.STATEMENTS:
+        conn.execute(statement)
+    applied_at = str(datetime.now(UTC))  # as sqlite-utils records it
+    conn.executemany(
+        f"INSERT INTO {MIGRATIONS_TABLE} (migration_set, name, applied_at) VALUES (?, ?, ?)",
+        [(MIGRATION_SET, name, applied_at) for name in MIGRATION_NAMES],
+    )
+    return True
 
 
 def _build() -> Migrations:
+    """The migrations (kept under this name for callers that apply part of them)."""
+    return build_migrations()
+
+
+def build_migrations() -> Migrations:
     from sqlite_utils.migrations import Migrations
 
     migrations = Migrations(MIGRATION_SET)

@@ -45,6 +45,7 @@ from tasker_ctl.states import (
 from tasker_ctl.store.connection import (
     StoreIdentity,
     WriteTransaction,
+    synchronous_setting,
     translate_errors,
     utc_now,
 )
@@ -383,6 +384,11 @@ class Repository:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def synchronous(self) -> str:
+        """The connection's ``PRAGMA synchronous`` as SQLite reports it (``normal``, ``full``)."""
+        with self._lock:
+            return synchronous_setting(self.conn)
 
     def write(self) -> WriteTransaction:
         """One write transaction, started with ``BEGIN IMMEDIATE``; nested calls join it.

@@ -1,7 +1,8 @@
 """Creating a task: the template found and checked, the input checked, task and steps stored.
 
-Imports the template model (pydantic) and, only when the template has an ``input_schema``,
-jsonschema-rs; reading commands need neither.
+Imports the template model (pydantic) and PyYAML only when the template file is new or changed
+(see :mod:`tasker_ctl.tasks.template_cache`), and jsonschema-rs only when the template has an
+``input_schema``; reading commands need none of them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from tasker_ctl.store import open_for_writing
 from tasker_ctl.store.records import NewStep, NewTask
 
 if TYPE_CHECKING:
+    from tasker_ctl.tasks.template_cache import CachedTemplate
+    from tasker_ctl.template.lookup import TemplateLocation
     from tasker_ctl.template.models import TaskTemplate
 from tasker_ctl.tasks.views import CreatedTask
 
@@ -75,19 +78,16 @@ def require_local_fields(request: CreateRequest) -> None:
 
 
 def create_task(request: CreateRequest) -> CreatedTask:
-    """Find and validate the template, check the input, store task, steps and edges at once."""
+    """Find and validate the template, check the input, store task, steps and edges at once.
+
+    A template file validated before (the same bytes, the same tasker-ctl) is not parsed or
+    validated again: what a create needs from it comes from :mod:`tasker_ctl.tasks.template_cache`.
+    """
     require_local_fields(request)
     from tasker_ctl.template.lookup import find_template
-    from tasker_ctl.template.validation import load_template
 
     location = find_template(request.search_path, request.namespace, request.name, request.version)
-    template = load_template(location.path)
-    if template.key != (location.namespace, location.name, location.version):
-        raise InvalidDataError(
-            f"{location.path}: its header names {location.label} but the file loads as "
-            f"{template.namespace_name}/{template.name} v{template.version}",
-            hint=f"run 'tasker-ctl template validate {location.path}'",
-        )
+    environment, prepared = _prepare(location, request)
     if not isinstance(request.input, dict):
         raise InvalidDataError(
             f"the task input must be a JSON object, not {_json_kind(request.input)}",
@@ -96,28 +96,23 @@ def create_task(request: CreateRequest) -> CreatedTask:
     from tasker_ctl.tasks.inputs import require_nesting_within_limit
 
     require_nesting_within_limit(request.input, "the task input")
-    if request.validate_input and template.input_schema is not None:
+    if request.validate_input and prepared.input_schema is not None:
         from tasker_ctl.tasks.inputs import require_valid_input
 
         require_valid_input(
-            template.input_schema,
+            prepared.input_schema,
             request.input,
             what=f"{location.label} ({location.path})",
             given=request.input_given,
         )
     correlation_id = _correlation_id(request.correlation_id)
-    environment = request.environment
-    if environment is not None and request.environment_optional:
-        environment = environment if environment in template.environments else None
-    if environment is not None:
-        template = _with_environment(template, environment, location.path)
-    steps, edges = _initial_steps(template)
+    steps = [NewStep(**fields) for fields in prepared.steps]
     new_task = NewTask(
-        namespace=template.namespace_name,
-        name=template.name,
-        version=template.version,
+        namespace=prepared.namespace,
+        name=prepared.name,
+        version=prepared.version,
         input=request.input,
-        snapshot=template.to_snapshot(),
+        snapshot=prepared.snapshot,
         template_path=str(location.path),
         initiator=request.initiator,
         reason=request.reason,
@@ -128,7 +123,7 @@ def create_task(request: CreateRequest) -> CreatedTask:
         description=request.description,
     )
     with open_for_writing(request.db_path) as repository:
-        task = repository.create_task(new_task, steps, edges)
+        task = repository.create_task(new_task, steps, prepared.edges)
     return CreatedTask(
         task_uuid=task.uuid,
         status=task.state,
@@ -142,6 +137,97 @@ def create_task(request: CreateRequest) -> CreatedTask:
         priority=task.priority,
         description=task.description,
     )
+
+
+def _prepare(
+    location: TemplateLocation, request: CreateRequest
+) -> tuple[str | None, CachedTemplate]:
+    """The environment to apply and what the create needs from the template.
+
+    From the cache when the file's bytes were validated before and no environment applies;
+    otherwise the file is validated in full (and, without an environment, cached).
+    """
+    from tasker_ctl.tasks import template_cache
+    from tasker_ctl.template.files import MAX_TEMPLATE_BYTES
+
+    content: bytes | None = None  # unread: the full path reports why (unreadable, too large)
+    try:
+        if location.path.stat().st_size <= MAX_TEMPLATE_BYTES:
+            content = location.path.read_bytes()
+    except OSError:
+        pass
+    cached = template_cache.read_entry(content) if content is not None else None
+    if cached is not None and cached.key == (location.namespace, location.name, location.version):
+        environment = _environment_for(request, cached.environments)
+        if environment is None:
+            return None, cached
+    template = _load_checked(location, content)
+    environment = _environment_for(request, list(template.environments))
+    if environment is not None:
+        template = _with_environment(template, environment, location.path)
+    prepared = _validated(template)
+    if environment is None and content is not None:
+        template_cache.write_entry(content, prepared)
+    return environment, prepared
+
+
+def _load_checked(location: TemplateLocation, content: bytes | None) -> TaskTemplate:
+    """The template at ``location`` validated in full (from ``content`` when it was read)."""
+    from tasker_ctl.template.validation import load_template
+
+    text = None
+    if content is not None:
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None  # the full read reports it
+    template = load_template(location.path, text)
+    if template.key != (location.namespace, location.name, location.version):
+        raise InvalidDataError(
+            f"{location.path}: its header names {location.label} but the file loads as "
+            f"{template.namespace_name}/{template.name} v{template.version}",
+            hint=f"run 'tasker-ctl template validate {location.path}'",
+        )
+    return template
+
+
+def _environment_for(request: CreateRequest, defined: list[str]) -> str | None:
+    """The environment to apply: the one asked for, or none when it is optional and absent."""
+    environment = request.environment
+    if environment is not None and request.environment_optional and environment not in defined:
+        return None
+    return environment
+
+
+def _validated(template: TaskTemplate) -> CachedTemplate:
+    """What a create takes from a validated template, as the cache keeps it."""
+    from tasker_ctl.tasks.template_cache import CachedTemplate
+
+    steps, edges = _initial_steps(template)
+    return CachedTemplate(
+        namespace=template.namespace_name,
+        name=template.name,
+        version=template.version,
+        snapshot=template.to_snapshot(),
+        input_schema=template.input_schema,
+        environments=sorted(template.environments),
+        steps=[_step_fields(step) for step in steps],
+        edges=edges,
+    )
+
+
+def _step_fields(step: NewStep) -> dict[str, Any]:
+    """``NewStep``'s keyword arguments for a step a task starts with (a new UUID each time)."""
+    return {
+        "name": step.name,
+        "template_step_name": step.template_step_name,
+        "step_type": step.step_type,
+        "handler": step.handler,
+        "retry": step.retry,
+        "max_attempts": step.max_attempts,
+        "retryable": step.retryable,
+        "timeout_seconds": step.timeout_seconds,
+    }
 
 
 def new_steps_for(template: TaskTemplate, names: Sequence[str]) -> list[NewStep]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -128,7 +127,7 @@ def task_status(db_path: Path, task_reference: str, *, now: datetime | None = No
         graph = repository.load_graph(task_uuid)
         lease = repository.get_lease(task_uuid)
     view = build_task_view(graph, now=now)
-    return replace(view, run=run_view(graph.task.state, graph.task.updated_at, lease, now))
+    return view._replace(run=run_view(graph.task.state, graph.task.updated_at, lease, now))
 
 
 # A task resting here needs no run: nothing of it was left half-way.

@@ -1,15 +1,18 @@
-"""The frozen views task operations return: each with ``to_json()``; rendering is the caller's."""
+"""The frozen views task operations return: each with ``to_json()``; rendering is the caller's.
+
+Views are named tuples (cheap to define at import, which every command pays); the one with a
+mutable default (:class:`OperatorResult`) stays a dataclass.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from tasker_ctl.store.records import JsonObject
 
 
-@dataclass(frozen=True)
-class StepView:
+class StepView(NamedTuple):
     """One step as the reading commands show it."""
 
     name: str
@@ -59,8 +62,7 @@ class StepView:
         }
 
 
-@dataclass(frozen=True)
-class RunView:
+class RunView(NamedTuple):
     """Whether a live process runs the task (``running``), its last run stopped before the task
     came to rest (``interrupted``), or neither (``none``). Kept apart from the task's status."""
 
@@ -83,8 +85,7 @@ class RunView:
         }
 
 
-@dataclass(frozen=True)
-class TaskView:
+class TaskView(NamedTuple):
     """A task with its derived status and every step (``task status``)."""
 
     task_uuid: str
@@ -110,7 +111,7 @@ class TaskView:
     environment: str | None = None
     priority: int = 5
     description: str | None = None
-    run: RunView = field(default_factory=RunView)
+    run: RunView = RunView()
 
     def to_json(self) -> JsonObject:
         """``task status --format json``: Tasker's fields, plus the command to type next."""
@@ -145,8 +146,7 @@ class TaskView:
         }
 
 
-@dataclass(frozen=True)
-class TaskListItem:
+class TaskListItem(NamedTuple):
     """One line of ``task list``."""
 
     task_uuid: str
@@ -178,8 +178,7 @@ class TaskListItem:
         }
 
 
-@dataclass(frozen=True)
-class TaskList:
+class TaskList(NamedTuple):
     """``task list``: the tasks shown and how many match in all."""
 
     items: tuple[TaskListItem, ...]
@@ -199,8 +198,7 @@ class TaskList:
         }
 
 
-@dataclass(frozen=True)
-class CreatedTask:
+class CreatedTask(NamedTuple):
     """What ``task create`` reports."""
 
     task_uuid: str
@@ -232,8 +230,7 @@ class CreatedTask:
         }
 
 
-@dataclass(frozen=True)
-class AuditEntry:
+class AuditEntry(NamedTuple):
     """One recorded transition, with the attempt result when it carried one."""
 
     number: int
@@ -295,8 +292,7 @@ class OperatorResult:
         }
 
 
-@dataclass(frozen=True)
-class AttemptView:
+class AttemptView(NamedTuple):
     """One recorded attempt of a step: whether it succeeded, and its error in full."""
 
     attempt: int
@@ -314,8 +310,7 @@ class AttemptView:
         }
 
 
-@dataclass(frozen=True)
-class StepDetail:
+class StepDetail(NamedTuple):
     """``task step``: the step, and every attempt it made with its error."""
 
     step: StepView
@@ -336,8 +331,7 @@ class StepDetail:
         }
 
 
-@dataclass(frozen=True)
-class OutputLineView:
+class OutputLineView(NamedTuple):
     """One line a step printed or logged (``stream``: stdout, stderr, log or note)."""
 
     id: int
@@ -360,8 +354,7 @@ class OutputLineView:
         }
 
 
-@dataclass(frozen=True)
-class TaskLogs:
+class TaskLogs(NamedTuple):
     """``task logs``: captured lines in the order written, and whether the task still runs."""
 
     task_uuid: str

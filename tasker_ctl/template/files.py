@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 TEMPLATE_SUFFIXES = (".yaml", ".yml")
+MAX_TEMPLATE_BYTES = 8 * 1024 * 1024
+"""A template file over this size is refused before it is read."""
 SKIPPED_DIRECTORY_NAMES = frozenset({"node_modules", "__pycache__", "site-packages"})
 _KEYS = "steps|step_templates|namespace_name"
 _BLOCK_KEY = re.compile(rf"^(?:{_KEYS})\s*:", re.MULTILINE)

@@ -14,9 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from tasker_ctl.errors import NotFoundError, did_you_mean
 from tasker_ctl.template.files import TEMPLATE_SUFFIXES, template_files_under
@@ -26,7 +24,22 @@ _HEADER_LINE = re.compile(r"^(name|namespace_name|version)[ \t]*:(.*)$", re.MULT
 _SEMVER = re.compile(
     r"^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$"
 )
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# A plain scalar that YAML reads as exactly its text: a word that is no boolean or null, or a
+# dotted version such as 1.2.3 (never a number or a date). Anything else goes to PyYAML.
+_PLAIN_TEXT = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_.\-]*|\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.\-+]*)?)$")
+_QUOTED_TEXT = re.compile(r"""^(?:"([^"\\]*)"|'([^']*)')[ \t]*(?:#.*)?$""")
+_TRAILING_COMMENT = re.compile(r"[ \t]+#.*$")
+_NOT_TEXT_WORDS = frozenset({"yes", "no", "true", "false", "on", "off", "null"})
+
+if TYPE_CHECKING:
+    import yaml
+
+
+def _loader() -> type[yaml.SafeLoader]:
+    import yaml
+
+    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return loader
 
 
 @dataclass(frozen=True)
@@ -72,7 +85,8 @@ def is_prerelease(version: str) -> bool:
 def read_header(path: Path) -> dict[str, str] | None:
     """The ``name``, ``namespace_name`` and ``version`` a template file declares, or None.
 
-    Top-level keys start in column 0, so they are found without parsing the whole file; a file
+    Top-level keys start in column 0, so they are found without parsing the whole file (and a
+    value that is plainly text, as names and versions are, without importing PyYAML); a file
     whose header cannot be read that way (flow style or JSON) is parsed only as far as the three
     keys, and one that uses anchors, aliases or tags there is loaded in full.
     """
@@ -90,15 +104,35 @@ def read_header(path: Path) -> dict[str, str] | None:
             header[key] = value
     if len(header) == len(_HEADER_KEYS):
         return header
+    if text.lstrip().startswith("{"):
+        json_header = _header_from_json(text)
+        if json_header is not None:
+            return json_header
     return _header_from_document(text)
 
 
 def _scalar(raw: str) -> str | None:
+    text = _plain_text(raw)
+    if text is not None:
+        return text
+    import yaml
+
     try:
-        value = yaml.load(raw, Loader=_Loader)
+        value = yaml.load(raw, Loader=_loader())
     except (yaml.YAMLError, ValueError):  # ValueError: a date such as 2025-13-45
         return None
     return _as_text(value)
+
+
+def _plain_text(raw: str) -> str | None:
+    """The value of a header line's ``raw`` text when YAML would read it as that very text."""
+    quoted = _QUOTED_TEXT.match(raw.strip())
+    if quoted is not None:
+        return quoted.group(1) if quoted.group(1) is not None else quoted.group(2)
+    value = _TRAILING_COMMENT.sub("", raw).strip()
+    if _PLAIN_TEXT.match(value) is None or value.lower() in _NOT_TEXT_WORDS:
+        return None
+    return value
 
 
 def _as_text(value: Any) -> str | None:
@@ -107,6 +141,28 @@ def _as_text(value: Any) -> str | None:
     if isinstance(value, str | int | float):
         return str(value)
     return None
+
+
+def _header_from_json(text: str) -> dict[str, str] | None:
+    """The header of a JSON document whose three values are JSON strings (which YAML reads the
+    same way); None for anything else, which the YAML reader then decides."""
+    import json
+
+    def first_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for key, value in pairs:
+            found.setdefault(key, value)
+        return found
+
+    try:
+        data = json.loads(text, object_pairs_hook=first_wins)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    header = {key: data.get(key) for key in _HEADER_KEYS}
+    texts = {key: value for key, value in header.items() if isinstance(value, str)}
+    return texts if len(texts) == len(_HEADER_KEYS) else None
 
 
 class _NeedsFullLoad(Exception):
@@ -118,6 +174,8 @@ def _header_from_document(text: str) -> dict[str, str] | None:
 
     The keys come first in almost every file, so the rest (all the steps) is never parsed.
     """
+    import yaml
+
     try:
         header = _header_from_events(text)
     except _NeedsFullLoad:
@@ -132,7 +190,9 @@ def _header_from_document(text: str) -> dict[str, str] | None:
 
 def _header_from_events(text: str) -> dict[str, str | None] | None:
     """``key -> text`` for the header keys found at the top level; None when not a mapping."""
-    parser = _Loader(text)
+    import yaml
+
+    parser = _loader()(text)
     try:
         next_event: Callable[[], Any] = parser.get_event
         next_event()  # the stream's start
@@ -167,6 +227,8 @@ def _header_from_events(text: str) -> dict[str, str | None] | None:
 
 
 def _refuse_special(event: Any) -> None:
+    import yaml
+
     if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
         raise _NeedsFullLoad
     if getattr(event, "tag", None) is not None:
@@ -175,6 +237,8 @@ def _refuse_special(event: Any) -> None:
 
 def _skip_collection(next_event: Callable[[], Any], start: Any) -> None:
     """Consume the events of the collection that ``start`` opened."""
+    import yaml
+
     depth = 1
     while depth:
         event = next_event()
@@ -187,6 +251,8 @@ def _skip_collection(next_event: Callable[[], Any], start: Any) -> None:
 
 def _scalar_text(parser: Any, event: yaml.ScalarEvent) -> str | None:
     """What a full load would make of the scalar, as header text (see :func:`_as_text`)."""
+    import yaml
+
     if not event.implicit[0]:
         return event.value
     node = yaml.ScalarNode(parser.resolve(yaml.ScalarNode, event.value, (True, False)), event.value)
@@ -194,8 +260,10 @@ def _scalar_text(parser: Any, event: yaml.ScalarEvent) -> str | None:
 
 
 def _header_from_full_load(text: str) -> dict[str, str] | None:
+    import yaml
+
     try:
-        data = yaml.load(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_loader())
     except (yaml.YAMLError, ValueError):
         return None
     if not isinstance(data, dict):

@@ -22,9 +22,10 @@ from typing import Any
 
 import yaml
 
+from tasker_ctl.template.files import MAX_TEMPLATE_BYTES
 from tasker_ctl.template.json_schema import JsonPath
 
-MAX_FILE_BYTES = 8 * 1024 * 1024
+MAX_FILE_BYTES = MAX_TEMPLATE_BYTES
 MAX_EXPANDED_NODES = 500_000
 ALIAS_EXPANSION_FACTOR = 10
 MAX_DEPTH = 200

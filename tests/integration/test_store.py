@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlite_utils import Database
 
 from tasker_ctl.errors import (
     EXIT_BUSY,
@@ -23,10 +24,12 @@ from tasker_ctl.states import InvalidTransitionError, StepEvent, StepState, Task
 from tasker_ctl.store import (
     Repository,
     TransitionConflictError,
+    fresh_schema,
     open_for_reading,
     open_for_writing,
 )
-from tasker_ctl.store.migrations import MIGRATION_NAMES, MIGRATION_SET
+from tasker_ctl.store.fresh_schema import record
+from tasker_ctl.store.migrations import MIGRATION_NAMES, MIGRATION_SET, build_migrations
 from tasker_ctl.store.records import AttemptOutcome, NewStep, NewTask, StepChange, TaskChange
 
 
@@ -113,6 +116,64 @@ def test_an_up_to_date_store_opens_without_importing_sqlite_utils(db_path: Path)
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
     assert completed.stdout.strip() == "False"
+
+
+def test_a_new_store_is_created_without_importing_sqlite_utils(db_path: Path) -> None:
+    script = (
+        "import sys; from pathlib import Path; from tasker_ctl.store import open_for_writing; "
+        f"open_for_writing(Path({str(db_path)!r})).close(); "
+        "print('sqlite_utils' in sys.modules)"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert completed.stdout.strip() == "False"
+    assert _migrations_applied(db_path) == list(MIGRATION_NAMES)
+
+
+def test_the_fresh_schema_recording_is_what_sqlite_utils_migrations_create_now() -> None:
+    assert record() == (fresh_schema.MIGRATIONS, fresh_schema.STATEMENTS), (
+        "the migrations changed: run 'python -m tasker_ctl.store.fresh_schema'"
+    )
+
+
+def test_a_new_store_has_the_schema_sqlite_utils_migrations_give_it(tmp_path: Path) -> None:
+    replayed, migrated = tmp_path / "replayed.db", tmp_path / "migrated.db"
+    open_for_writing(replayed).close()
+    build_migrations().apply(Database(sqlite3.connect(migrated)))
+
+    assert _schema(replayed) == _schema(migrated)
+    assert _migrations_applied(replayed) == _migrations_applied(migrated)
+
+
+def _schema(path: Path) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(path)
+    try:
+        objects = conn.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
+        ).fetchall()
+        columns = [
+            (table, *column)
+            for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            for column in conn.execute(f"PRAGMA table_info({table})")
+        ]
+    finally:
+        conn.close()
+    return sorted(objects + columns, key=repr)
+
+
+def _migrations_applied(path: Path) -> list[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return [
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY id",
+                (MIGRATION_SET,),
+            )
+        ]
+    finally:
+        conn.close()
 
 
 def test_reading_a_missing_store_returns_none_and_creates_nothing(db_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -158,7 +157,7 @@ def test_a_server_task_waits_for_the_server() -> None:
 
 def test_a_dead_run_ends_the_watch_with_what_to_do() -> None:
     views = [task("steps_in_process", "running", pid=42), task("steps_in_process", "interrupted")]
-    views[1] = replace(views[1], run=RunView("interrupted", pid=42))
+    views[1] = views[1]._replace(run=RunView("interrupted", pid=42))
     _, text, sleeps = run_watch(views)
     assert sleeps == 1
     assert text == (
