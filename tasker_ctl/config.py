@@ -47,9 +47,11 @@ _STRING_LIST_KEYS = ("handler-packages",)
 _PATH_KEYS = ("db", "default-output-dir")
 _STRING_KEYS = ("default-language", "environment")
 _COUNT_KEYS = ("max-input-mib",)
+WORKER_CHOICES = ("thread", "process")
+_CHOICE_KEYS = {"workers": WORKER_CHOICES}
 KNOWN_KEYS = frozenset(
     _PATH_LIST_KEYS + _STRING_LIST_KEYS + _PATH_KEYS + _STRING_KEYS + _COUNT_KEYS
-)
+) | frozenset(_CHOICE_KEYS)
 # Keys upstream tasker-ctl reads that tasker-ctl has no use for (remotes are fetched by upstream's
 # `remote update`): accepted without a word.
 UPSTREAM_ONLY_KEYS = frozenset({"remotes", "cache-max-age-hours"})
@@ -153,6 +155,7 @@ class ProjectConfig:
     default_output_dir: Path | None = None
     environment: str | None = None
     max_input_mib: int | None = None
+    workers: str | None = None
     remotes: tuple[str, ...] = ()
     profiles: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
@@ -210,6 +213,7 @@ def load_project_config(start: Path | None = None) -> ProjectConfig:
         default_output_dir=values.get("default-output-dir"),
         environment=values.get("environment"),
         max_input_mib=values.get("max-input-mib"),
+        workers=values.get("workers"),
         remotes=_remote_names(table.get("remotes")),
         profiles=tuple(profiles) if isinstance(profiles, dict) else (),
         warnings=tuple(warnings),
@@ -226,6 +230,12 @@ def _coerce(path: Path, key: str, value: Any, base: Path) -> Any:
     def wrong(expected: str) -> UsageError:
         return UsageError(f"{path}: '{key}' must be {expected}, not {type(value).__name__}")
 
+    if key in _CHOICE_KEYS:
+        choices = _CHOICE_KEYS[key]
+        if value not in choices:
+            quoted = " or ".join(f'"{choice}"' for choice in choices)
+            raise UsageError(f"{path}: '{key}' must be {quoted}, not {value!r}")
+        return value
     if key in _COUNT_KEYS:
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise wrong("a whole number of at least 1")
@@ -280,6 +290,11 @@ def handler_modules(flags: Sequence[str], config: ProjectConfig) -> list[str]:
     """The handler packages to import: ``--handlers`` when given, in place of the config file's
     ``handler-packages`` (two packages registering the same names would clash)."""
     return list(flags) if flags else list(config.handler_packages)
+
+
+def worker_kind(flag: str | None, config: ProjectConfig) -> str:
+    """Where handlers run: ``--workers``, else the config file's ``workers``, else threads."""
+    return flag or config.workers or WORKER_CHOICES[0]
 
 
 def template_search_path(flags: Sequence[Path], config: ProjectConfig) -> list[Path]:
@@ -349,6 +364,7 @@ def resolved_settings(config: ProjectConfig, bundled_plugins: Path) -> list[Sett
         one("default-language", config.default_language, "python"),
         one("default-output-dir", config.default_output_dir),
         one("environment", config.environment),
+        one("workers", config.workers, WORKER_CHOICES[0]),
     ]
     if config.remotes:
         settings.append(

@@ -29,6 +29,7 @@ from tasker_ctl.cli.options import (
     HandlersOption,
     OutputFormat,
     TaskArgument,
+    WorkersOption,
     db_path,
     print_json,
 )
@@ -134,6 +135,7 @@ def create(
     ] = False,
     handlers: HandlersOption = None,
     concurrency: ConcurrencyOption = 8,
+    workers: WorkersOption = None,
     environment: Annotated[
         str | None,
         typer.Option(
@@ -191,7 +193,9 @@ def create(
     if run_now:
         from tasker_ctl.cli.task_run import execute, exit_code_for
 
-        result = execute(created.task_uuid, db, handlers, concurrency, output_format, quiet)
+        result = execute(
+            created.task_uuid, db, handlers, concurrency, output_format, quiet, workers=workers
+        )
         raise typer.Exit(exit_code_for(result))
 
 

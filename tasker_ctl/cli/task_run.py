@@ -17,6 +17,8 @@ from tasker_ctl.cli.options import (
     HandlersOption,
     OutputFormat,
     TaskArgument,
+    Workers,
+    WorkersOption,
 )
 from tasker_ctl.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK
 
@@ -55,6 +57,7 @@ def run(
     quiet: QuietOption = False,
     retry_failed: RetryFailedOption = False,
     take_over: TakeOverOption = False,
+    workers: WorkersOption = None,
 ) -> None:
     """Run a task's ready steps in parallel, with retries, until nothing more can run.
 
@@ -66,7 +69,15 @@ def run(
     Example: tasker-ctl task run 3f9c2a1e
     """
     result = execute(
-        task, db, handlers, concurrency, output_format, quiet, retry_failed, take_over=take_over
+        task,
+        db,
+        handlers,
+        concurrency,
+        output_format,
+        quiet,
+        retry_failed,
+        take_over=take_over,
+        workers=workers,
     )
     raise typer.Exit(exit_code_for(result))
 
@@ -81,6 +92,7 @@ def execute(
     retry_failed: bool = False,
     *,
     take_over: bool = False,
+    workers: Workers | None = None,
 ) -> RunResult:
     """Run ``task`` with the reporting the flags ask for (shared with ``task create --run``).
 
@@ -88,7 +100,7 @@ def execute(
     the command exits 1 without running anything.
     """
     from tasker_ctl.cli.options import project_config
-    from tasker_ctl.config import handler_modules, heartbeat_seconds, resolve_db_path
+    from tasker_ctl.config import handler_modules, heartbeat_seconds, resolve_db_path, worker_kind
     from tasker_ctl.engine.events import RunStarted, event_to_json
     from tasker_ctl.engine.lease import DEFAULT_HEARTBEAT_SECONDS
     from tasker_ctl.engine.scheduler import RunOptions
@@ -128,6 +140,7 @@ def execute(
                 concurrency=concurrency,
                 heartbeat_seconds=heartbeat_seconds(DEFAULT_HEARTBEAT_SECONDS),
                 take_over=take_over,
+                workers="process" if worker_kind(workers, config) == "process" else "thread",
             ),
             retry_failed=retry_failed,
         )
