@@ -42,6 +42,9 @@ def calibrate(step_ms: float) -> int:
 
 
 def _cpu_seconds(iterations: int) -> float:
+    from tasker_ctl.sdk.compat import activate_tasker_core
+
+    activate_tasker_core()  # the handler module imports tasker_core
     from engine_handlers.probes import spin  # on the path once workloads is imported
 
     started = time.process_time()
