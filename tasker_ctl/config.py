@@ -48,7 +48,8 @@ _PATH_KEYS = ("db", "default-output-dir")
 _STRING_KEYS = ("default-language", "environment")
 _COUNT_KEYS = ("max-input-mib",)
 DURABILITY_LEVELS = ("normal", "full")
-_CHOICE_KEYS = {"durability": DURABILITY_LEVELS}
+WORKER_CHOICES = ("thread", "process")
+_CHOICE_KEYS = {"durability": DURABILITY_LEVELS, "workers": WORKER_CHOICES}
 KNOWN_KEYS = frozenset(
     _PATH_LIST_KEYS + _STRING_LIST_KEYS + _PATH_KEYS + _STRING_KEYS + _COUNT_KEYS
 ) | frozenset(_CHOICE_KEYS)
@@ -156,6 +157,7 @@ class ProjectConfig:
     environment: str | None = None
     max_input_mib: int | None = None
     durability: str | None = None
+    workers: str | None = None
     remotes: tuple[str, ...] = ()
     profiles: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
@@ -214,6 +216,7 @@ def load_project_config(start: Path | None = None) -> ProjectConfig:
         environment=values.get("environment"),
         max_input_mib=values.get("max-input-mib"),
         durability=values.get("durability"),
+        workers=values.get("workers"),
         remotes=_remote_names(table.get("remotes")),
         profiles=tuple(profiles) if isinstance(profiles, dict) else (),
         warnings=tuple(warnings),
@@ -230,6 +233,15 @@ def _coerce(path: Path, key: str, value: Any, base: Path) -> Any:
     def wrong(expected: str) -> UsageError:
         return UsageError(f"{path}: '{key}' must be {expected}, not {type(value).__name__}")
 
+    if key in _CHOICE_KEYS:
+        choices = _CHOICE_KEYS[key]
+        if value not in choices:
+            quoted = " or ".join(f'"{choice}"' for choice in choices)
+            raise UsageError(
+                f"{path}: '{key}' must be {quoted}, not {value!r}",
+                hint=f'e.g. {key} = "{choices[-1]}"',
+            )
+        return value
     if key in _COUNT_KEYS:
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise wrong("a whole number of at least 1")
@@ -242,12 +254,6 @@ def _coerce(path: Path, key: str, value: Any, base: Path) -> Any:
         return tuple(_resolve(base, item) for item in value)
     if not isinstance(value, str):
         raise wrong("a string")
-    choices = _CHOICE_KEYS.get(key)
-    if choices is not None and value not in choices:
-        raise UsageError(
-            f"{path}: '{key}' must be one of {', '.join(choices)}, not {value!r}",
-            hint=f'e.g. {key} = "{choices[-1]}"',
-        )
     return _resolve(base, value) if key in _PATH_KEYS else value
 
 
@@ -295,6 +301,11 @@ def handler_modules(flags: Sequence[str], config: ProjectConfig) -> list[str]:
     """The handler packages to import: ``--handlers`` when given, in place of the config file's
     ``handler-packages`` (two packages registering the same names would clash)."""
     return list(flags) if flags else list(config.handler_packages)
+
+
+def worker_kind(flag: str | None, config: ProjectConfig) -> str:
+    """Where handlers run: ``--workers``, else the config file's ``workers``, else threads."""
+    return flag or config.workers or WORKER_CHOICES[0]
 
 
 def template_search_path(flags: Sequence[Path], config: ProjectConfig) -> list[Path]:
@@ -365,6 +376,7 @@ def resolved_settings(config: ProjectConfig, bundled_plugins: Path) -> list[Sett
         one("default-output-dir", config.default_output_dir),
         one("environment", config.environment),
         one("durability", config.durability, DURABILITY_LEVELS[0]),
+        one("workers", config.workers, WORKER_CHOICES[0]),
     ]
     if config.remotes:
         settings.append(

@@ -52,6 +52,24 @@ HandlersOption = Annotated[
         "replaces handler-packages of the config file.",
     ),
 ]
+
+
+class Workers(StrEnum):
+    """Where handlers run: threads of the run's process, or worker processes."""
+
+    THREAD = "thread"
+    PROCESS = "process"
+
+
+WorkersOption = Annotated[
+    Workers | None,
+    typer.Option(
+        "--workers",
+        help="thread, or process: worker processes for CPU-bound handlers (handlers, inputs "
+        "and results must pickle). Default: the config's `workers`, else thread.",
+        show_default=False,
+    ),
+]
 ConcurrencyOption = Annotated[
     int, typer.Option("--concurrency", "-j", min=1, help="Steps run at the same time.")
 ]

@@ -30,6 +30,7 @@ from tasker_ctl.cli.options import (
     HandlersOption,
     OutputFormat,
     TaskArgument,
+    WorkersOption,
     db_path,
     print_json,
 )
@@ -135,6 +136,7 @@ def create(
     ] = False,
     handlers: HandlersOption = None,
     concurrency: ConcurrencyOption = 8,
+    workers: WorkersOption = None,
     environment: Annotated[
         str | None,
         typer.Option(
@@ -203,6 +205,7 @@ def create(
             output_format,
             quiet,
             durability=durability,
+            workers=workers,
         )
         raise typer.Exit(exit_code_for(result))
 

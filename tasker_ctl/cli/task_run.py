@@ -19,6 +19,8 @@ from tasker_ctl.cli.options import (
     HandlersOption,
     OutputFormat,
     TaskArgument,
+    Workers,
+    WorkersOption,
 )
 from tasker_ctl.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK
 
@@ -58,6 +60,7 @@ def run(
     retry_failed: RetryFailedOption = False,
     take_over: TakeOverOption = False,
     durability: DurabilityOption = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Run a task's ready steps in parallel, with retries, until nothing more can run.
 
@@ -78,6 +81,7 @@ def run(
         retry_failed,
         take_over=take_over,
         durability=durability,
+        workers=workers,
     )
     raise typer.Exit(exit_code_for(result))
 
@@ -93,6 +97,7 @@ def execute(
     *,
     take_over: bool = False,
     durability: Durability | None = None,
+    workers: Workers | None = None,
 ) -> RunResult:
     """Run ``task`` with the reporting the flags ask for (shared with ``task create --run``).
 
@@ -105,6 +110,7 @@ def execute(
         heartbeat_seconds,
         resolve_db_path,
         resolve_durability,
+        worker_kind,
     )
     from tasker_ctl.engine.events import RunStarted, event_to_json
     from tasker_ctl.engine.lease import DEFAULT_HEARTBEAT_SECONDS
@@ -147,6 +153,7 @@ def execute(
                 concurrency=concurrency,
                 heartbeat_seconds=heartbeat_seconds(DEFAULT_HEARTBEAT_SECONDS),
                 take_over=take_over,
+                workers="process" if worker_kind(workers, config) == "process" else "thread",
             ),
             retry_failed=retry_failed,
         )

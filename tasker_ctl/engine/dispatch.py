@@ -14,9 +14,9 @@ from tasker_ctl.engine.isolation import fresh_copy
 from tasker_ctl.engine.paths import TO_IN_PROGRESS
 from tasker_ctl.engine.steps import RunStep, handler_definition
 from tasker_ctl.engine.transitions import move_step
-from tasker_ctl.engine.workers import WorkerPool
+from tasker_ctl.engine.workers import StepCall, WorkerPool
 from tasker_ctl.handlers.outcome import StepOutcome
-from tasker_ctl.handlers.payload import build_payload
+from tasker_ctl.handlers.payload import HandlerDefinition, build_payload
 from tasker_ctl.states import StepState
 
 if TYPE_CHECKING:
@@ -40,7 +40,8 @@ def submit(run: Run, step: RunStep, pool: WorkerPool) -> None:
     if step.record.timeout_seconds:
         deadline = run.options.clock() + step.record.timeout_seconds
         run.deadlines.add(deadline, step_uuid, step.token)
-    payload = _payload(run, step)
+    definition = handler_definition(fresh_copy(step.record.handler))
+    payload = _payload(run, step, definition)
     invoker = step.invoker
     assert invoker is not None
     token = step.token
@@ -48,9 +49,12 @@ def submit(run: Run, step: RunStep, pool: WorkerPool) -> None:
     def job() -> StepOutcome:
         return invoker.invoke(payload)
 
+    deliver = None
     if run.output is not None:
         job = run.output.job(step_uuid, step.record.name, step.attempts, job)
-    run.commits.after(lambda: pool.submit(step_uuid, token, job))
+        deliver = run.output.deliverer(step_uuid, step.record.name, step.attempts)
+    call = StepCall(job, definition, payload, invoker.ok, deliver)
+    run.commits.after(lambda: pool.submit(step_uuid, token, call))
 
 
 def end_flight(run: Run, step_uuid: str) -> None:
@@ -61,7 +65,7 @@ def end_flight(run: Run, step_uuid: str) -> None:
         run.readiness.runnable.append(released)
 
 
-def _payload(run: Run, step: RunStep) -> dict[str, Any]:
+def _payload(run: Run, step: RunStep, definition: HandlerDefinition) -> dict[str, Any]:
     task = run.task.record
     return build_payload(
         task_uuid=task.uuid,
@@ -78,5 +82,5 @@ def _payload(run: Run, step: RunStep) -> dict[str, Any]:
         inputs=fresh_copy(step.record.inputs),
         checkpoint=fresh_copy(step.checkpoint),
         dependency_results=AncestorResults(step.record.uuid, run.graph),
-        handler=handler_definition(fresh_copy(step.record.handler)),
+        handler=definition,
     )

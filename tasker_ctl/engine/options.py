@@ -1,15 +1,19 @@
-"""What a run is given: concurrency, the grace period after Ctrl-C, the clock, the lease."""
+"""What a run is given: concurrency, where handlers run, the grace period after Ctrl-C, the clock,
+the lease."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from tasker_ctl.engine.lease import DEFAULT_HEARTBEAT_SECONDS
 
 DEFAULT_CONCURRENCY = 8
 DEFAULT_GRACE_SECONDS = 10.0
+WorkerKind = Literal["thread", "process"]
+WORKER_KINDS: tuple[WorkerKind, ...] = ("thread", "process")
 
 
 @dataclass(frozen=True)
@@ -21,3 +25,4 @@ class RunOptions:
     clock: Callable[[], float] = time.monotonic
     heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS
     take_over: bool = False  # take the task's lease even from a live (stuck) run
+    workers: WorkerKind = "thread"  # "process": handlers run in worker processes (CPU-bound)

@@ -5,16 +5,20 @@ thread takes the captured lines every :data:`PUMP_SECONDS`, stores them (``step_
 emits a :class:`StepOutput` event per line, so ``task logs --follow`` in another process and the
 live view see them while the step runs. The scheduler flushes before it records finished
 attempts, so a step's lines always come before the transition that ends its attempt.
+
+Handlers run in worker processes (``--workers process``) capture their lines there; the lines
+come back with the attempt's outcome (:meth:`OutputRecorder.deliverer`), so they are stored and
+shown when the attempt ends rather than while it runs.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from tasker_ctl.engine.events import DebuggerActive, Event, StepOutput
-from tasker_ctl.handlers.capture import OUTPUT_CAP_CHARS, AttemptCapture, attempt
+from tasker_ctl.handlers.capture import OUTPUT_CAP_CHARS, AttemptCapture, OutputLine, attempt
 from tasker_ctl.handlers.outcome import StepOutcome
 from tasker_ctl.store.records import NewOutput
 from tasker_ctl.store.repository import Repository
@@ -83,6 +87,24 @@ class OutputRecorder:
                 return run()
 
         return captured
+
+    def deliverer(
+        self, step_uuid: str, step_name: str, attempt_number: int
+    ) -> Callable[[Sequence[OutputLine]], None]:
+        """Where the lines an attempt captured elsewhere (a worker process) are handed in."""
+        key = _AttemptKey(step_uuid, step_name, attempt_number)
+
+        def deliver(lines: Sequence[OutputLine]) -> None:
+            if not lines:
+                return
+            with self._lock:
+                capture = self._captures.get(key)
+                if capture is None:
+                    capture = self._captures[key] = AttemptCapture(self.cap)
+                capture.replay(lines)
+                capture.close()
+
+        return deliver
 
     def flush(self) -> None:
         """Store and announce every captured line not yet handled, in order."""

@@ -39,7 +39,7 @@ from tasker_ctl.engine.steps import Invokers, RunGraph
 from tasker_ctl.engine.task import TaskProgress
 from tasker_ctl.engine.timeouts import Deadlines, expire_timeouts
 from tasker_ctl.engine.timestamps import now_text
-from tasker_ctl.engine.workers import Completion, WorkerPool
+from tasker_ctl.engine.workers import Completion, WorkerPool, start_pool
 from tasker_ctl.errors import RunInterruptedError, TaskerCtlError
 from tasker_ctl.handlers.outcome import StepOutcome
 from tasker_ctl.handlers.registry import HandlerRegistry
@@ -63,6 +63,7 @@ class Run:
         task_uuid: str,
     ) -> None:
         self.repository = repository
+        self.registry = registry
         self.bus = bus
         self.options = options
         self.task_uuid = task_uuid
@@ -167,7 +168,7 @@ class Run:
                 self.output.stop()
 
     def _loop(self) -> bool:
-        pool = WorkerPool(max(1, self.options.concurrency), self.options.clock)
+        pool = start_pool(self.options, self.registry)
         self._pool = pool
         readiness, in_flight = self.readiness, self.in_flight
         try:

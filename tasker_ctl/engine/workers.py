@@ -1,8 +1,14 @@
-"""Worker threads that run step handlers and post each outcome on one completion queue.
+"""Worker pools: where step handlers run, each outcome posted on one completion queue.
 
-The threads are daemons, so a handler that never returns cannot keep the process alive after a
-run has been interrupted. Each job carries a token; the scheduler ignores a completion whose token
-it no longer expects (a step that overran its timeout and was already failed).
+:class:`WorkerPool` is what the scheduler uses; :class:`ThreadWorkerPool` (the default) runs
+handlers on threads of this process, :class:`~tasker_ctl.engine.processes.ProcessWorkerPool`
+(``--workers process``) in worker processes, for CPU-bound handlers. :func:`start_pool` picks one
+from the run's options.
+
+Each job carries a token; the scheduler ignores a completion whose token it no longer expects (a
+step that overran its timeout and was already failed). The threads of the thread pool are
+daemons, so a handler that never returns cannot keep the process alive after a
+run has been interrupted.
 
 A step's timeout is measured from the moment a worker starts its handler (:meth:`started_at`),
 not from when it was queued. A thread whose handler overran cannot be stopped: the scheduler
@@ -16,13 +22,40 @@ import itertools
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
+from tasker_ctl.handlers.capture import OutputLine
 from tasker_ctl.handlers.outcome import StepOutcome
+from tasker_ctl.handlers.payload import HandlerDefinition
+
+if TYPE_CHECKING:
+    from tasker_ctl.engine.options import RunOptions
+    from tasker_ctl.handlers.registry import HandlerRegistry
 
 Job = Callable[[], StepOutcome]
 _JobKey = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class StepCall:
+    """One call of a step's handler, in the two forms the pools take.
+
+    A thread calls it (``run``: the resolved handler on ``payload``, its output captured). A
+    worker process is sent ``definition`` and ``payload`` instead and resolves the handler itself;
+    what the handler printed comes back with the outcome and goes to ``deliver_output``.
+    ``resolved`` is false when the handler did not resolve here: ``run`` then only reports that.
+    """
+
+    run: Job
+    definition: HandlerDefinition
+    payload: Mapping[str, Any]
+    resolved: bool = True
+    deliver_output: Callable[[Sequence[OutputLine]], None] | None = None
+
+    def __call__(self) -> StepOutcome:
+        return self.run()
 
 
 @dataclass(frozen=True)
@@ -34,7 +67,40 @@ class Completion:
     outcome: StepOutcome
 
 
-class WorkerPool:
+class WorkerPool(Protocol):
+    """Runs handler calls and reports each outcome on :attr:`completions` (see the module)."""
+
+    completions: queue.SimpleQueue[Completion]
+
+    def submit(self, step_uuid: str, token: int, call: StepCall) -> None:
+        """Queue ``call``; its outcome arrives on :attr:`completions`."""
+
+    def started_at(self, step_uuid: str, token: int) -> float | None:
+        """When a worker started this call (by the run's clock); None while queued or finished."""
+
+    def abandon(self, step_uuid: str, token: int) -> None:
+        """Give up on a running call (it overran its timeout): its worker is replaced."""
+
+    def shutdown(self) -> None:
+        """No more calls: idle workers end."""
+
+
+def start_pool(options: RunOptions, registry: HandlerRegistry) -> WorkerPool:
+    """The pool ``options.workers`` asks for, of ``options.concurrency`` workers.
+
+    Worker processes discover the same handler modules as ``registry`` did, from its root.
+    """
+    size = max(1, options.concurrency)
+    if options.workers == "process":
+        from tasker_ctl.engine.processes import ProcessWorkerPool
+        from tasker_ctl.handlers.worker_process import WorkerSetup
+
+        setup = WorkerSetup(str(registry.root), tuple(registry.discovered_modules))
+        return ProcessWorkerPool(size, setup, options.clock)
+    return ThreadWorkerPool(size, options.clock)
+
+
+class ThreadWorkerPool:
     """``size`` daemon threads taking jobs in order and reporting to ``completions``.
 
     ``clock`` stamps when each job starts (the scheduler's clock, so deadlines compare).

@@ -21,7 +21,7 @@ import io
 import logging
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -84,6 +84,11 @@ class AttemptCapture:
         with self._lock:
             for line in text.split("\n"):
                 self._add(stream, line)
+
+    def replay(self, lines: Sequence[OutputLine]) -> None:
+        """Add lines captured elsewhere (in a worker process, within its own cap), as they are."""
+        with self._lock:
+            self._pending.extend(lines)
 
     def close(self) -> None:
         """The attempt is over: keep unfinished lines, and say what the cap cut."""

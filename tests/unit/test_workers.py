@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tasker_ctl.engine.workers import Completion, WorkerPool
+from tasker_ctl.engine.workers import Completion, ThreadWorkerPool
 from tasker_ctl.handlers.outcome import StepOutcome
 
 WAIT = 10.0  # seconds; only reached when the behaviour under test is broken
@@ -46,7 +46,7 @@ def test_a_job_is_stamped_when_a_worker_starts_it_not_when_queued(
     release: threading.Event,
 ) -> None:
     clock = FakeClock()
-    pool = WorkerPool(1, clock)
+    pool = ThreadWorkerPool(1, clock)
     first_started, second_started = threading.Event(), threading.Event()
     release_first = threading.Event()
     pool.submit("first", 1, lambda: _blocking_job(first_started, release_first))
@@ -66,7 +66,7 @@ def test_a_job_is_stamped_when_a_worker_starts_it_not_when_queued(
 def test_an_abandoned_thread_is_replaced_so_queued_jobs_still_run(
     release: threading.Event,
 ) -> None:
-    pool = WorkerPool(1, FakeClock())
+    pool = ThreadWorkerPool(1, FakeClock())
     hung_started = threading.Event()
     pool.submit("hung", 1, lambda: _blocking_job(hung_started, release))
     assert hung_started.wait(WAIT)
@@ -82,7 +82,7 @@ def test_an_abandoned_thread_is_replaced_so_queued_jobs_still_run(
     pool.shutdown()
 
 
-def _busy_threads(pool: WorkerPool, release: threading.Event) -> int:
+def _busy_threads(pool: ThreadWorkerPool, release: threading.Event) -> int:
     """How many jobs the pool runs at once now: 3 blocking jobs are offered."""
     started = [threading.Event() for _ in range(3)]
     for index, event in enumerate(started):
@@ -95,7 +95,7 @@ def _busy_threads(pool: WorkerPool, release: threading.Event) -> int:
 def test_the_abandoned_thread_ends_after_its_job_so_the_pool_keeps_its_size(
     release: threading.Event,
 ) -> None:
-    pool = WorkerPool(2, FakeClock())
+    pool = ThreadWorkerPool(2, FakeClock())
     release_hung, hung_started = threading.Event(), threading.Event()
     pool.submit("hung", 1, lambda: _blocking_job(hung_started, release_hung))
     assert hung_started.wait(WAIT)
@@ -110,7 +110,7 @@ def test_the_abandoned_thread_ends_after_its_job_so_the_pool_keeps_its_size(
 def test_abandoning_a_job_that_already_finished_changes_nothing(
     release: threading.Event,
 ) -> None:
-    pool = WorkerPool(1, FakeClock())
+    pool = ThreadWorkerPool(1, FakeClock())
     pool.submit("quick", 1, lambda: StepOutcome.succeeded({}))
     pool.completions.get(timeout=WAIT)
 
