@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from subprocesses import run_tasker_ctl
+from subprocesses import REPO_ROOT, run_tasker_ctl
 from typer.testing import CliRunner, Result
 
 from tasker_ctl.cli import app
@@ -422,3 +422,23 @@ def test_strict_passes_on_retry_blocks_tasker_uses(write_template: WriteTemplate
     shown = json.loads(validate("--format", "json", path).stdout)
     retry = [f for f in shown["files"][0]["findings"] if f["code"] == "RETRY_OUT_OF_RANGE"]
     assert [(f["step"], f["severity"]) for f in retry] == [("quick", "info"), ("capped", "info")]
+
+
+def test_the_pre_commit_hook_lints_the_repository_templates(tmp_path: Path) -> None:
+    """Run the hook as pre-commit does: its ``entry`` split into words, no file names added."""
+    import shlex
+
+    import yaml
+
+    hooks = yaml.safe_load((REPO_ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    (hook,) = hooks
+    assert hook["pass_filenames"] is False
+    repository = _repository(tmp_path)
+    program, *arguments = shlex.split(hook["entry"])
+    assert program == "tasker-ctl"
+
+    linted = run_tasker_ctl(*arguments, cwd=repository)
+
+    assert linted.returncode == 1
+    assert "templates/broken.yaml:6: error SELF_DEPENDENCY" in linted.stdout
+    assert "docker-compose" not in linted.stdout and ".venv" not in linted.stdout
