@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from tasker_ctl.handlers.frames import traceback_metadata
 from tasker_ctl.handlers.normalise import outcome_from_exception, outcome_from_return
@@ -22,17 +22,6 @@ from tasker_ctl.handlers.outcome import (
 )
 from tasker_ctl.handlers.payload import build_context
 from tasker_ctl.sdk.classify import classify_exception
-
-
-class StepInvoker(Protocol):
-    """Anything the engine can run a step payload through."""
-
-    callable: str
-
-    @property
-    def ok(self) -> bool: ...
-
-    def invoke(self, payload: Mapping[str, Any]) -> StepOutcome: ...
 
 
 @dataclass(frozen=True)

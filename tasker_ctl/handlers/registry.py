@@ -17,7 +17,7 @@ import pkgutil
 import sys
 import threading
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -155,13 +155,6 @@ class HandlerRegistry:
                         found.append(name)
             self._discovered.append(module_name)
             return sorted(set(found))
-
-    def discover_all(self, module_names: Sequence[str]) -> list[str]:
-        """``discover`` each module in order; returns every name registered."""
-        names: set[str] = set()
-        for module_name in module_names:
-            names.update(self.discover(module_name))
-        return sorted(names)
 
     def _import_tree(self, module_name: str) -> list[ModuleType]:
         root = _import_handler_module(module_name)
