@@ -17,6 +17,7 @@ are imported when a workflow runs or a template is linted.
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -28,6 +29,7 @@ import pytest
 
 if TYPE_CHECKING:
     from tasker_ctl.engine.events import Event, Observer
+    from tasker_ctl.engine.options import RunOptions
     from tasker_ctl.tasks.views import StepView
 
 
@@ -67,18 +69,27 @@ def run_workflow(
     store_dir: Path | None = None,
     concurrency: int = 4,
     observers: Sequence[Observer] = (),
+    skip_backoff: bool = True,
 ) -> WorkflowRun:
     """Create a task from the template file ``template`` with ``task_input`` and run it.
+
+    With ``skip_backoff`` (the default) the run's clock jumps over retries' backoff instead of
+    sleeping through it (:class:`tasker_ctl.engine.options.SkippingClock`).
 
     ``handlers`` are handler packages to scan for registered names (as ``--handlers``); callables
     that are import paths resolve from the current directory. The store lives in ``store_dir``
     (a new temporary directory, removed afterwards, when not given). The template is validated
     as ``task create`` validates it, and the input checked against its ``input_schema``.
     """
+    from tasker_ctl.engine.options import RunOptions, SkippingClock
+
+    options = RunOptions(concurrency=concurrency)
+    if skip_backoff:
+        options = RunOptions(concurrency=concurrency, clock=SkippingClock())
     if store_dir is not None:
-        return _run_in(Path(template), task_input, handlers, store_dir, concurrency, observers)
+        return _run_in(Path(template), task_input, handlers, store_dir, options, observers)
     with tempfile.TemporaryDirectory(prefix="tasker-workflow-") as scratch:
-        return _run_in(Path(template), task_input, handlers, Path(scratch), concurrency, observers)
+        return _run_in(Path(template), task_input, handlers, Path(scratch), options, observers)
 
 
 def _run_in(
@@ -86,10 +97,9 @@ def _run_in(
     task_input: Any,
     handlers: Sequence[str],
     store_dir: Path,
-    concurrency: int,
+    options: RunOptions,
     observers: Sequence[Observer],
 ) -> WorkflowRun:
-    from tasker_ctl.engine.scheduler import RunOptions
     from tasker_ctl.tasks.create import CreateRequest, create_task
     from tasker_ctl.tasks.reads import task_status
     from tasker_ctl.tasks.run import run_task
@@ -117,7 +127,7 @@ def _run_in(
         created.task_uuid,
         handler_modules=handlers,
         observers=[events.append, *observers],
-        options=RunOptions(concurrency=concurrency),
+        options=options,
     )
     view = task_status(db_path, created.task_uuid)
     return WorkflowRun(
@@ -135,7 +145,7 @@ def _run_in(
 @pytest.fixture
 def tasker_workflow(tmp_path: Path) -> Callable[..., WorkflowRun]:
     """``run_workflow`` with its store in the test's ``tmp_path`` (kept for inspection)."""
-    counter = iter(range(1, 1_000_000))
+    counter = itertools.count(1)
 
     def run(template: Path | str, task_input: Any = None, **options: Any) -> WorkflowRun:
         store_dir = tmp_path / f"tasker-run-{next(counter)}"

@@ -13,7 +13,25 @@ from tasker_ctl.engine.lease import DEFAULT_HEARTBEAT_SECONDS
 DEFAULT_CONCURRENCY = 8
 DEFAULT_GRACE_SECONDS = 10.0
 WorkerKind = Literal["thread", "process"]
-WORKER_KINDS: tuple[WorkerKind, ...] = ("thread", "process")
+
+
+class SkippingClock:
+    """A monotonic clock that a run moves forward instead of waiting for a retry to fall due.
+
+    With it, retries' backoff is skipped whenever nothing is running (handlers and their
+    timeouts still take real time): workflow tests do not sleep through backoffs
+    (:mod:`tasker_ctl.testing` uses it by default).
+    """
+
+    def __init__(self) -> None:
+        self.skipped = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.skipped
+
+    def skip(self, seconds: float) -> None:
+        """Move the clock ``seconds`` forward."""
+        self.skipped += seconds
 
 
 @dataclass(frozen=True)

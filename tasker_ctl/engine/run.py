@@ -29,7 +29,7 @@ from tasker_ctl.engine.drain import drain, reload_states
 from tasker_ctl.engine.events import EventBus, RunFinished, RunStarted, StepSnapshot
 from tasker_ctl.engine.isolation import FrozenJson
 from tasker_ctl.engine.lease import RunLease
-from tasker_ctl.engine.options import RunOptions
+from tasker_ctl.engine.options import RunOptions, SkippingClock
 from tasker_ctl.engine.outcomes import record
 from tasker_ctl.engine.output import OutputRecorder
 from tasker_ctl.engine.paths import RESTING_STEP_STATES
@@ -182,8 +182,12 @@ class Run:
                             dispatch(self, step_uuid, pool)
                 if not in_flight and not readiness.retries:
                     break
+                wake = self._next_wake()
+                if not in_flight and wake and isinstance(self.options.clock, SkippingClock):
+                    self.options.clock.skip(wake)  # only retries wait: skip to the first
+                    continue
                 try:
-                    completions = [pool.completions.get(timeout=self._next_wake())]
+                    completions = [pool.completions.get(timeout=wake)]
                 except queue.Empty:
                     expire_timeouts(self, pool)
                     continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -125,3 +126,50 @@ def test_tasker_templates_lints_templates_only_when_asked(project: Path) -> None
     assert linted.returncode == 1
     assert "1 failed, 1 passed" in linted.stdout
     assert "broken.yaml:6: SELF_DEPENDENCY" in linted.stdout
+
+
+FLAKY_TEMPLATE = """\
+name: flaky
+namespace_name: shop
+version: 1.0.0
+steps:
+  - name: fetch
+    handler: {callable: flaky_handlers.fetch}
+    retry: {max_attempts: 2, backoff: linear, backoff_base_ms: 3600000, max_backoff_ms: 3600000}
+"""
+
+FLAKY_DRIVER = """\
+import json, sys
+from tasker_ctl.testing import run_workflow
+
+def fetch(context):
+    if context.retry_count == 0:
+        raise RuntimeError("first attempt fails")
+    return {"fetched": True}
+
+run = run_workflow(sys.argv[1])
+print(json.dumps([run.states(), run.steps["fetch"].attempts, run.events[-1].duration_ms]))
+"""
+
+
+def test_run_workflow_skips_retry_backoff_instead_of_sleeping(tmp_path: Path) -> None:
+    template = tmp_path / "flaky.yaml"
+    template.write_text(FLAKY_TEMPLATE, encoding="utf-8")
+    (tmp_path / "flaky_handlers.py").write_text(FLAKY_DRIVER, encoding="utf-8")
+
+    # A backoff of an hour: slept through, the run could not end within the timeout.
+    finished = subprocess.run(
+        [sys.executable, "flaky_handlers.py", str(template)],
+        cwd=tmp_path,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert finished.returncode == 0, finished.stderr
+    states, attempts, duration_ms = json.loads(finished.stdout.splitlines()[-1])
+    assert states == {"fetch": "complete"}
+    assert attempts == 2
+    assert duration_ms >= 3_600_000  # the run's clock moved past the backoff
