@@ -12,42 +12,49 @@ if TYPE_CHECKING:
 
 
 class AncestorResults(Mapping[str, tuple[str, Any]]):
-    """Every ancestor's ``(step uuid, result)``, found the first time a handler looks.
+    """Every ancestor's ``(step uuid, result)``, each found when a handler asks for it.
 
-    Tasker hands each step the results of all its transitive ancestors. Computing that set for
-    every step of a deep, wide DAG up front costs far more than the run; most handlers read one
-    or two parents, and many none.
+    Tasker hands each step the results of all its transitive ancestors. In a deep, wide DAG a
+    step has thousands of them, and most handlers read one or two parents: looking one up by
+    name costs the part of the graph between the two steps (a parent: nothing), and only
+    listing them all (iterating, ``len``) walks every ancestor, once.
     """
 
     def __init__(self, step_uuid: str, graph: RunGraph) -> None:
         self._step_uuid = step_uuid
         self._graph = graph
-        self._found: dict[str, str] | None = None
+        self._all: dict[str, str] | None = None
 
-    def _ancestors(self) -> dict[str, str]:
-        if self._found is None:
-            steps, parents = self._graph.steps, self._graph.parents
-            found: dict[str, str] = {}
-            frontier = list(parents[self._step_uuid])
-            seen: set[str] = set()
-            while frontier:
-                parent = frontier.pop()
-                if parent not in seen:
-                    seen.add(parent)
-                    found[steps[parent].record.name] = parent
-                    frontier.extend(parents[parent])
-            self._found = found
-        return self._found
+    def _every_ancestor(self) -> dict[str, str]:
+        if self._all is None:
+            self._all = self._graph.ancestors(self._step_uuid)
+        return self._all
+
+    def _uuid_of(self, name: str) -> str:
+        if self._all is not None:
+            return self._all[name]
+        graph = self._graph
+        ancestor = graph.uuids.get(name)
+        if ancestor is None or not graph.is_ancestor(ancestor, self._step_uuid):
+            raise KeyError(name)
+        return ancestor
 
     def __getitem__(self, name: str) -> tuple[str, Any]:
-        step_uuid = self._ancestors()[name]
+        step_uuid = self._uuid_of(name)
         step = self._graph.steps[step_uuid]
         if step.frozen_result is None:
             step.frozen_result = FrozenJson(step.result)
         return step_uuid, step.frozen_result.thaw()
 
+    def __contains__(self, name: object) -> bool:
+        try:
+            self._uuid_of(str(name))
+        except KeyError:
+            return False
+        return True
+
     def __iter__(self) -> Iterator[str]:
-        return iter(self._ancestors())
+        return iter(self._every_ancestor())
 
     def __len__(self) -> int:
-        return len(self._ancestors())
+        return len(self._every_ancestor())

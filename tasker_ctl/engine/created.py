@@ -83,7 +83,7 @@ class CreatedSteps:
             for record in added:
                 graph.add(record)
             for source, target in plan.edges:
-                graph.parents[graph.uuids[target]].append(graph.uuids[source])
+                graph.link(graph.uuids[source], graph.uuids[target])
             self.announce(plan)
 
     def _pending_plan(self) -> StepPlan | None:

@@ -54,7 +54,7 @@ def submit(run: Run, step: RunStep, pool: WorkerPool) -> None:
         job = run.output.job(step_uuid, step.record.name, step.attempts, job)
         deliver = run.output.deliverer(step_uuid, step.record.name, step.attempts)
     call = StepCall(job, definition, payload, invoker.ok, deliver)
-    run.commits.after(lambda: pool.submit(step_uuid, token, call))
+    run.commits.hand_off(lambda: pool.submit(step_uuid, token, call))
 
 
 def end_flight(run: Run, step_uuid: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
@@ -169,14 +170,22 @@ Observer = Callable[[Event], None]
 
 def event_to_json(event: Event) -> dict[str, Any]:
     """The event as a JSON-ready dict with a ``type`` key (``step_transitioned``, …)."""
-    kind = "".join(f"_{c.lower()}" if c.isupper() else c for c in type(event).__name__)
-    return {"type": kind.lstrip("_"), **_plain(event)}
+    return {"type": _kind(type(event).__name__), **_plain(event)}
+
+
+@cache
+def _kind(class_name: str) -> str:
+    """``StepTransitioned`` → ``step_transitioned``."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in class_name).lstrip("_")
 
 
 def _plain(event: tuple[Any, ...]) -> dict[str, Any]:
     """A named tuple (an event, or one inside it) as a dict, nested ones as dicts too."""
     fields: dict[str, Any] = event._asdict()  # type: ignore[attr-defined]
-    return {key: _plain_value(value) for key, value in fields.items()}
+    for key, value in fields.items():
+        if isinstance(value, tuple):
+            fields[key] = _plain_value(value)  # replacing a value: the dict keeps its size
+    return fields
 
 
 def _plain_value(value: Any) -> Any:
@@ -202,6 +211,10 @@ class EventBus:
     def subscribe(self, observer: Observer) -> None:
         """Add an observer; it sees every later event."""
         self._observers.append(observer)
+
+    def in_turn(self) -> threading.RLock:
+        """Held, the events of other threads wait: ``with bus.in_turn(): ...``."""
+        return self._lock
 
     def emit(self, event: Event) -> None:
         """Give ``event`` to every observer still attached."""

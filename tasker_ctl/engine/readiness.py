@@ -87,8 +87,7 @@ class Readiness:
         new = {record.uuid for record in added}
         for source_name, target_name in edges:
             source, target = graph.uuids[source_name], graph.uuids[target_name]
-            graph.parents[target].append(source)
-            graph.children[source].append(target)
+            graph.link(source, target)
             if not graph.satisfied(source) and (target in new or self.waiting_on[target] > 0):
                 self.waiting_on[target] += 1
 

@@ -171,15 +171,28 @@ class Run:
         pool = start_pool(self.options, self.registry)
         self._pool = pool
         readiness, in_flight = self.readiness, self.in_flight
+        completions: list[Completion] = []
         try:
             while True:
                 self._raise_notice()
                 readiness.release_due_retries()
-                with self.commits.one_transaction():
-                    while readiness.runnable and len(in_flight) < self.options.concurrency:
-                        step_uuid = readiness.runnable.popleft()
-                        if not self.batches.held_back(self.graph.steps[step_uuid]):
-                            dispatch(self, step_uuid, pool)
+                # What the workers reported, the attempts that overran and the steps that now
+                # may start share one commit: on a chain, a step's completion and its
+                # successor's start.
+                try:
+                    with self.commits.one_transaction():
+                        for completion in completions:
+                            self._handle(completion, pool)
+                        expire_timeouts(self, pool)
+                        while readiness.runnable and len(in_flight) < self.options.concurrency:
+                            step_uuid = readiness.runnable.popleft()
+                            if not self.batches.held_back(self.graph.steps[step_uuid]):
+                                dispatch(self, step_uuid, pool)
+                except RunInterruptedError:
+                    for completion in completions:
+                        pool.completions.put(completion)  # refused before any was recorded
+                    raise
+                completions = []
                 if not in_flight and not readiness.retries:
                     break
                 wake = self._next_wake()
@@ -187,22 +200,12 @@ class Run:
                     self.options.clock.skip(wake)  # only retries wait: skip to the first
                     continue
                 try:
-                    completions = [pool.completions.get(timeout=wake)]
+                    completions.append(pool.completions.get(timeout=wake))
                 except queue.Empty:
-                    expire_timeouts(self, pool)
-                    continue
+                    continue  # an attempt overran: the next turn fails it
                 while not pool.completions.empty():
                     completions.append(pool.completions.get_nowait())
                 self.flush_output()
-                try:
-                    with self.commits.one_transaction():
-                        for completion in completions:
-                            self._handle(completion, pool)
-                except RunInterruptedError:
-                    for completion in completions:
-                        pool.completions.put(completion)  # refused before any was recorded
-                    raise
-                expire_timeouts(self, pool)
         except KeyboardInterrupt:
             drain(self, pool)
             return True

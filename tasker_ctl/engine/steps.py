@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tasker_ctl.engine.isolation import FrozenJson
@@ -46,7 +46,8 @@ class RunStep:
 class RunGraph:
     """The steps of a run by uuid, their edges both ways, and their uuids by name.
 
-    Steps created while the task runs are added here as they are committed.
+    Steps created while the task runs are added here as they are committed; edges between
+    steps are added with :meth:`link`.
     """
 
     def __init__(self) -> None:
@@ -54,6 +55,7 @@ class RunGraph:
         self.parents: dict[str, list[str]] = {}
         self.children: dict[str, list[str]] = {}
         self.uuids: dict[str, str] = {}
+        self._depths: dict[str, int] = {}  # longest path from a root, found when first asked
 
     def load(self, records: Iterable[StepRecord], parents: dict[str, list[str]]) -> None:
         """Take in the stored steps and each step's parents."""
@@ -67,6 +69,69 @@ class RunGraph:
         self.uuids[record.name] = record.uuid
         self.parents[record.uuid] = []
         return step
+
+    def link(self, parent: str, child: str) -> None:
+        """An edge created during the run: ``child`` now depends on ``parent`` too."""
+        self.parents[child].append(parent)
+        self.children.setdefault(parent, []).append(child)
+        self._depths.clear()  # the child and everything below it may now lie deeper
+
+    def depth(self, step_uuid: str) -> int:
+        """The length of the longest path from a root to ``step_uuid`` (a root is 0).
+
+        An ancestor always lies shallower than its descendants, which bounds the search of
+        :meth:`is_ancestor`. Each step's depth is computed once (until an edge is added).
+        """
+        depths, parents = self._depths, self.parents
+        stack = [step_uuid]
+        while stack:
+            node = stack[-1]
+            if node in depths:
+                stack.pop()
+                continue
+            unknown = [parent for parent in parents[node] if parent not in depths]
+            if unknown:
+                stack.extend(unknown)
+                continue
+            stack.pop()
+            depths[node] = 1 + max((depths[parent] for parent in parents[node]), default=-1)
+        return depths[step_uuid]
+
+    def is_ancestor(self, ancestor: str, step_uuid: str) -> bool:
+        """True when ``step_uuid`` depends on ``ancestor``, directly or through other steps.
+
+        A parent is found at once; otherwise the search walks up only through steps that lie
+        deeper than ``ancestor`` (no other step can lead to it), so it reads the part of the
+        graph between the two rather than every ancestor of ``step_uuid``.
+        """
+        parents = self.parents
+        if ancestor in parents[step_uuid]:
+            return True
+        floor = self.depth(ancestor)
+        seen = {step_uuid}
+        stack = [step_uuid]
+        while stack:
+            for parent in parents[stack.pop()]:
+                if parent == ancestor:
+                    return True
+                if parent not in seen and self.depth(parent) > floor:
+                    seen.add(parent)
+                    stack.append(parent)
+        return False
+
+    def ancestors(self, step_uuid: str) -> dict[str, str]:
+        """Every transitive ancestor of ``step_uuid``: its uuid by its name."""
+        steps, parents = self.steps, self.parents
+        found: dict[str, str] = {}
+        frontier = list(parents[step_uuid])
+        seen: set[str] = set()
+        while frontier:
+            parent = frontier.pop()
+            if parent not in seen:
+                seen.add(parent)
+                found[steps[parent].record.name] = parent
+                frontier.extend(parents[parent])
+        return found
 
     def link_children(self) -> None:
         """The children lists, from the parents lists."""
@@ -85,18 +150,29 @@ class RunGraph:
 
 
 class Invokers:
-    """Each step's handler, resolved once per distinct handler block of the run."""
+    """Each step's handler, resolved once per callable of the run.
+
+    What a callable resolves to does not depend on its ``initialization`` (only what a class
+    handler is created with does), and steps often differ in nothing else: a 10,000-step
+    template with one callable resolves it once, not 10,000 times.
+    """
 
     def __init__(self, registry: HandlerRegistry) -> None:
         self._registry = registry
-        self._resolved: dict[str, ResolvedHandler | UnresolvedHandler] = {}
+        self._resolved: dict[tuple[str, Any, Any], ResolvedHandler | UnresolvedHandler] = {}
 
     def attach(self, step: RunStep) -> None:
         """Give ``step`` the invoker of its handler block."""
-        key = repr(sorted(step.record.handler.items()))
-        if key not in self._resolved:
-            self._resolved[key] = self._registry.resolve(handler_definition(step.record.handler))
-        step.invoker = self._resolved[key]
+        handler = step.record.handler
+        key = (str(handler.get("callable", "")), handler.get("method"), handler.get("resolver"))
+        resolved = self._resolved.get(key)
+        if resolved is None:
+            resolved = self._registry.resolve(handler_definition(handler))
+            self._resolved[key] = resolved
+        initialization = handler.get("initialization") or {}
+        if isinstance(resolved, ResolvedHandler) and resolved.initialization != initialization:
+            resolved = replace(resolved, initialization=initialization)
+        step.invoker = resolved
 
 
 def handler_definition(handler: Mapping[str, Any]) -> HandlerDefinition:

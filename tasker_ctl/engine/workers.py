@@ -12,8 +12,11 @@ run has been interrupted.
 
 A step's timeout is measured from the moment a worker starts its handler (:meth:`started_at`),
 not from when it was queued. A thread whose handler overran cannot be stopped: the scheduler
-:meth:`abandon`\\ s it, a new thread takes its place at once, and the abandoned one ends as soon as
-its handler returns, so the pool always has ``size`` threads free to take jobs.
+:meth:`abandon`\\ s it, it no longer counts, and it ends as soon as its handler returns, so the
+pool always has ``size`` threads free to take jobs.
+
+Threads are started when jobs need them, up to ``size``: a chain of steps runs on one thread,
+and a short run does not pay for eight.
 """
 
 from __future__ import annotations
@@ -115,11 +118,15 @@ class ThreadWorkerPool:
         self._running: dict[_JobKey, float] = {}
         self._abandoned: set[_JobKey] = set()
         self._numbers = itertools.count()
-        for _ in range(size):
-            self._start_thread()
+        self._threads = 0  # started and not abandoned
+        self._idle = 0  # of those, waiting for a job
+        self._queued = 0  # jobs not yet taken by a thread
 
     def submit(self, step_uuid: str, token: int, job: Job) -> None:
         """Queue ``job``; its outcome arrives on :attr:`completions`."""
+        with self._lock:
+            self._queued += 1
+            self._add_thread_if_needed()
         self._jobs.put((step_uuid, token, job))
 
     def started_at(self, step_uuid: str, token: int) -> float | None:
@@ -139,16 +146,23 @@ class ThreadWorkerPool:
                 return
             del self._running[key]
             self._abandoned.add(key)
-        self._start_thread()
+            self._threads -= 1
+            self._add_thread_if_needed()
 
     def shutdown(self) -> None:
         """Let each worker end once it is idle; a handler still running finishes first."""
-        for _ in range(self._size):
+        with self._lock:
+            threads = self._threads
+        for _ in range(threads):
             self._jobs.put(None)
 
-    def _start_thread(self) -> None:
-        name = f"tasker-step-{next(self._numbers)}"
-        threading.Thread(target=self._work, name=name, daemon=True).start()
+    def _add_thread_if_needed(self) -> None:
+        """Start a thread when more jobs wait than threads are idle (called holding the lock)."""
+        if self._queued > self._idle and self._threads < self._size:
+            self._threads += 1
+            self._idle += 1  # it takes a queued job first thing
+            name = f"tasker-step-{next(self._numbers)}"
+            threading.Thread(target=self._work, name=name, daemon=True).start()
 
     def _work(self) -> None:
         while True:
@@ -158,6 +172,8 @@ class ThreadWorkerPool:
             step_uuid, token, job = item
             key = (step_uuid, token)
             with self._lock:
+                self._idle -= 1
+                self._queued -= 1
                 self._running[key] = self._clock()
             try:
                 outcome = job()
@@ -169,6 +185,8 @@ class ThreadWorkerPool:
                 self._running.pop(key, None)
                 abandoned = key in self._abandoned
                 self._abandoned.discard(key)
+                if not abandoned:
+                    self._idle += 1
             self.completions.put(Completion(step_uuid, token, outcome))
             if abandoned:
-                return  # a replacement thread already took this one's place
+                return  # no longer counted: another thread takes this one's place

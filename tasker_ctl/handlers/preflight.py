@@ -25,6 +25,9 @@ class HandlerUse:
     steps: tuple[str, ...]
 
 
+_STEPS_SHOWN = 5  # a 10,000-step task's problem stays one readable line
+
+
 @dataclass(frozen=True)
 class HandlerProblem:
     """A handler module that failed to load, or a callable that did not resolve."""
@@ -39,7 +42,11 @@ class HandlerProblem:
         used_by = ""
         if self.steps:
             label = "step" if len(self.steps) == 1 else "steps"
-            used_by = f" ({label} {', '.join(self.steps)})"
+            shown = ", ".join(self.steps[:_STEPS_SHOWN])
+            more = len(self.steps) - _STEPS_SHOWN
+            if more > 0:
+                shown += f" and {more:,} more"
+            used_by = f" ({label} {shown})"
         return f"{self.subject}{used_by}: {self.message}"
 
 

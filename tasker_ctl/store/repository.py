@@ -371,6 +371,7 @@ class Repository:
         self._lease: tuple[str, str] | None = None
         self._heed_interrupts = False
         self._lease_checked_at: int | None = None  # data_version of the last passed check
+        self._last_graph: tuple[tuple[str, int, int], TaskGraph] | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -949,6 +950,12 @@ class Repository:
     def load_graph(self, task_uuid: str) -> TaskGraph:
         """The task, its steps and its edges, read in one transaction (a consistent snapshot).
 
+        A run reads its task's graph twice (to check its handlers, then under its lease): when
+        nothing was committed since the first read, by this connection (``total_changes``) or
+        another (``data_version``), the second returns the first read's graph rather than
+        decoding every step again. The version is read before the snapshot's first row, so a
+        commit in between can only make the graph newer than its version (read again, later).
+
         Ending the read transaction can fail too (a corrupt page reports again there), so it is
         inside the error translation like the reads.
         """
@@ -957,6 +964,13 @@ class Repository:
             if own_transaction:
                 self.conn.execute("BEGIN")
             try:
+                version = (
+                    self.conn.execute("PRAGMA data_version").fetchone()[0],
+                    self.conn.total_changes,
+                )
+                last = self._last_graph
+                if last is not None and last[0] == (task_uuid, *version):
+                    return last[1]
                 task = self.get_task(task_uuid)
                 if task is None:
                     raise NotFoundError(f"no task {task_uuid} in the store {self.path}")
@@ -965,7 +979,9 @@ class Repository:
             finally:
                 if own_transaction and self.conn.in_transaction:
                     self._end_read(reads_failed=sys.exc_info()[0] is not None)
-        return TaskGraph(task=task, steps=tuple(steps), edges=tuple(edges))
+        graph = TaskGraph(task=task, steps=tuple(steps), edges=tuple(edges))
+        self._last_graph = ((task_uuid, *version), graph)
+        return graph
 
     def _end_read(self, *, reads_failed: bool) -> None:
         """End a read transaction; when the reads already failed, their error is the one told."""

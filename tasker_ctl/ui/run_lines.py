@@ -68,16 +68,17 @@ class RunLog:
             )
         if isinstance(event, StepTransitioned):
             self._track(event)
+            if not self.echo:
+                self._note_error(event)
+                return None
             line = f"{event.at} step {event.step_name}: {event.from_state} -> {event.to_state}"
             if event.to_state == "in_progress":
                 line += f" (attempt {event.attempt}/{event.max_attempts})"
-            if event.error is not None and event.to_state in ("waiting_for_retry", "error"):
-                self.errors[event.step_name] = event.error
-                line += f": {describe_error(event.error)}"
+            error = self._note_error(event)
+            if error is not None:
+                line += f": {describe_error(error)}"
             if event.delay_ms is not None:
                 line += f"; retry in {event.delay_ms} ms"
-            if event.to_state == "complete":
-                self.errors.pop(event.step_name, None)
             return line
         if isinstance(event, StepOutput):
             return f"{event.at} {output_line(event)}"
@@ -87,6 +88,16 @@ class RunLog:
             return f"{event.at} task: {event.from_state} -> {event.to_state}"
         if isinstance(event, RunFinished):
             self.finished = event
+        return None
+
+    def _note_error(self, event: StepTransitioned) -> ErrorInfo | None:
+        """Keep a failed attempt's error for the summary (a completion clears it); returns the
+        error the event reports, if any."""
+        if event.to_state == "complete":
+            self.errors.pop(event.step_name, None)
+        if event.error is not None and event.to_state in ("waiting_for_retry", "error"):
+            self.errors[event.step_name] = event.error
+            return event.error
         return None
 
     def _track(self, event: StepTransitioned) -> None:

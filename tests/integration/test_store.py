@@ -244,6 +244,27 @@ def test_a_lock_held_past_the_timeout_is_store_busy(db_path: Path) -> None:
 # --- creating ---------------------------------------------------------------------------------
 
 
+def test_a_graph_read_again_is_reused_only_while_nothing_was_committed(
+    repo: Repository, db_path: Path
+) -> None:
+    ids = diamond(repo)
+    first = repo.load_graph(ids["task"])
+    assert repo.load_graph(ids["task"]) is first  # nothing changed: not decoded again
+
+    other = sqlite3.connect(db_path)  # another process's commit
+    with other:
+        other.execute("UPDATE steps SET attempts = 5 WHERE uuid = ?", (ids["a"],))
+    other.close()
+    second = repo.load_graph(ids["task"])
+    assert second is not first
+    assert second.step_by_uuid()[ids["a"]].attempts == 5
+
+    repo.transition_step(StepChange(step_uuid=ids["a"], event=StepEvent.ENQUEUE))  # our own
+    third = repo.load_graph(ids["task"])
+    assert third.step_by_uuid()[ids["a"]].state is StepState.ENQUEUED
+    assert repo.load_graph(ids["task"]) is third
+
+
 def test_create_task_stores_task_steps_edges_and_first_transitions(repo: Repository) -> None:
     ids = diamond(repo)
     graph = repo.load_graph(ids["task"])

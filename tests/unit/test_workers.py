@@ -118,3 +118,22 @@ def test_abandoning_a_job_that_already_finished_changes_nothing(
 
     assert _busy_threads(pool, release) == 1
     pool.shutdown()
+
+
+def _pool_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name.startswith("tasker-step-")}
+
+
+def test_threads_start_only_as_jobs_need_them(release: threading.Event) -> None:
+    before = _pool_threads()
+    pool = ThreadWorkerPool(8, FakeClock())
+    assert _pool_threads() == before  # none until there is a job
+
+    for token in range(5):  # one job at a time, as on a chain of steps
+        pool.submit("chain", token, lambda: StepOutcome.succeeded({}))
+        pool.completions.get(timeout=WAIT)
+    assert len(_pool_threads() - before) == 1
+
+    assert _busy_threads(pool, release) == 3  # jobs offered together get threads together
+    assert len(_pool_threads() - before) == 3
+    pool.shutdown()
