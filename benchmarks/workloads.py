@@ -57,6 +57,7 @@ def child_env(*, bytecode_cache: bool = True) -> dict[str, str]:
     installs are (under a temporary prefix, so the working tree stays clean), even when the
     calling environment sets ``PYTHONDONTWRITEBYTECODE``."""
     env = subprocess_env()
+    env.pop("PYTHONUNBUFFERED", None)  # a user's shell does not set it: pipes are buffered
     return with_bytecode_cache(env) if bytecode_cache else env
 
 

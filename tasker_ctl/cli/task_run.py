@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -139,7 +140,7 @@ def execute(
     if output_format is OutputFormat.JSON:
 
         def print_json(event: Event) -> None:
-            print(json.dumps(event_to_json(event)), flush=True)
+            sys.stdout.write(json.dumps(event_to_json(event)) + "\n")
 
         observers.append(_quiet_on_closed_pipe(print_json))
     store = resolve_db_path(db, config)
@@ -250,23 +251,31 @@ def _print_summary(log: RunLog, db_path: Path, result: RunResult) -> None:
 
 
 def _quiet_on_closed_pipe(observer: Observer) -> Observer:
-    """``observer``, ending its output quietly when the reader closed the pipe (``| head``).
+    """``observer``, writing to standard output, flushed once per burst of events (see
+    :class:`~tasker_ctl.engine.events.EventBus`), its output ending quietly when the reader
+    closed the pipe (``| head``). The run goes on and is recorded; only the printing stops."""
+    return _StdoutObserver(observer)
 
-    The run goes on and is recorded; only the printing stops.
-    """
-    closed = False
 
-    def observe(event: Event) -> None:
-        nonlocal closed
-        if closed:
-            return
+class _StdoutObserver:
+    def __init__(self, observer: Observer) -> None:
+        self._observer = observer
+        self._closed = False
+
+    def __call__(self, event: Event) -> None:
+        if not self._closed:
+            self._quietly(self._observer, event)
+
+    def end_batch(self) -> None:
+        if not self._closed:
+            self._quietly(lambda _: getattr(self._observer, "end_batch", sys.stdout.flush)(), None)
+
+    def _quietly(self, action: Callable[[Any], None], argument: Any) -> None:
         try:
-            observer(event)
+            action(argument)
         except BrokenPipeError:
-            closed = True
+            self._closed = True
             _discard_stdout()
-
-    return observe
 
 
 def _discard_stdout() -> None:

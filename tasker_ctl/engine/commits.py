@@ -41,7 +41,7 @@ class Commits:
         finally:
             self._hand_offs = None
             self._events = []
-        with self._bus.in_turn():  # other threads' events (handler output) wait for these
+        with self._bus.batch():  # other threads' events (handler output) wait for these
             for hand_off in hand_offs:
                 hand_off()
             for event in events:

@@ -8,7 +8,8 @@ never stop or corrupt a workflow.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -201,30 +202,57 @@ class EventBus:
 
     Events may come from several threads (handler output, a debugger in a handler); one lock
     delivers them one at a time, so observers never see two at once.
+
+    An observer with an ``end_batch()`` method (one that writes, say) is told when a burst of
+    events is over: after each event emitted on its own, and once after a :meth:`batch`, so it
+    can flush once per commit rather than once per event.
     """
 
     def __init__(self, observers: list[Observer] | None = None) -> None:
         self._observers: list[Observer] = list(observers or [])
         self.failures: list[tuple[Observer, BaseException]] = []
         self._lock = threading.RLock()
+        self._batches = 0  # batches open (nested ones join the outermost)
 
     def subscribe(self, observer: Observer) -> None:
         """Add an observer; it sees every later event."""
         self._observers.append(observer)
 
-    def in_turn(self) -> threading.RLock:
-        """Held, the events of other threads wait: ``with bus.in_turn(): ...``."""
-        return self._lock
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Events emitted inside form one burst; other threads' events wait until it ends."""
+        with self._lock:
+            self._batches += 1
+            try:
+                yield
+            finally:
+                self._batches -= 1
+                if not self._batches:
+                    self._end_batch()
 
     def emit(self, event: Event) -> None:
         """Give ``event`` to every observer still attached."""
         with self._lock:
             self._deliver(event)
+            if not self._batches:
+                self._end_batch()
 
     def _deliver(self, event: Event) -> None:
         for observer in list(self._observers):
             try:
                 observer(event)
             except Exception as exc:  # an observer must never break the run
-                self._observers.remove(observer)
-                self.failures.append((observer, exc))
+                self._drop(observer, exc)
+
+    def _end_batch(self) -> None:
+        for observer in list(self._observers):
+            end_batch = getattr(observer, "end_batch", None)
+            if end_batch is not None:
+                try:
+                    end_batch()
+                except Exception as exc:
+                    self._drop(observer, exc)
+
+    def _drop(self, observer: Observer, exc: BaseException) -> None:
+        self._observers.remove(observer)
+        self.failures.append((observer, exc))

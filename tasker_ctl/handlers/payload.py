@@ -126,10 +126,12 @@ def build_context(payload: Mapping[str, Any], handler_name: str) -> Any:
     task = payload.get("task") or {}
     inner = task.get("task") or task
     step = payload.get("workflow_step") or {}
+    make_event = types.FfiStepEvent.model_construct  # tasker-ctl's own: every field is a str
     if active_implementation() == "tasker-py":
         # tasker-py's pydantic StepContext wants a plain dict of every ancestor.
         payload = {**payload, "dependency_results": dict(payload.get("dependency_results") or {})}
-    event = types.FfiStepEvent(
+        make_event = types.FfiStepEvent  # validated, as tasker-py's worker does
+    event = make_event(
         event_id=str(uuid.uuid4()),
         task_uuid=str(inner.get("task_uuid", "")),
         step_uuid=str(step.get("workflow_step_uuid", "")),

@@ -43,6 +43,7 @@ from tasker_ctl.states import (
     check_transition,
 )
 from tasker_ctl.store.connection import (
+    PendingRows,
     StoreIdentity,
     WriteTransaction,
     synchronous_setting,
@@ -372,6 +373,7 @@ class Repository:
         self._heed_interrupts = False
         self._lease_checked_at: int | None = None  # data_version of the last passed check
         self._last_graph: tuple[tuple[str, int, int], TaskGraph] | None = None
+        self._pending = PendingRows()  # transition and result rows, inserted at each commit
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -398,7 +400,9 @@ class Repository:
         a run holds a lease through this repository, that it still does
         (:meth:`_check_before_writing`).
         """
-        return WriteTransaction(self.conn, self.path, self._lock, self._check_before_writing)
+        return WriteTransaction(
+            self.conn, self.path, self._lock, self._check_before_writing, self._pending
+        )
 
     def _check_before_writing(self, conn: sqlite3.Connection) -> None:
         if self._identity is not None:
@@ -541,7 +545,7 @@ class Repository:
                 for index, step in enumerate(steps)
             ],
         )
-        conn.executemany(
+        self._pending.add(
             _INSERT_STEP_TRANSITION,
             [
                 (task_uuid, step.uuid, None, StepState.PENDING, CREATE_EVENT, 0, now, None)
@@ -634,7 +638,7 @@ class Repository:
             raise self._step_conflict(conn, first, from_state)
         task_uuid, attempts = returned
         started_at = next((i for i, c in enumerate(chain) if c.event == StepEvent.START), None)
-        conn.executemany(
+        self._pending.add(
             _INSERT_STEP_TRANSITION,
             [
                 (
@@ -653,18 +657,20 @@ class Repository:
             ],
         )
         if outcome is not None:
-            conn.execute(
+            self._pending.add(
                 _INSERT_RESULT,
-                (
-                    task_uuid,
-                    first.step_uuid,
-                    attempts,
-                    int(outcome.success),
-                    result_json,
-                    error_json,
-                    None if outcome.metadata is None else dumps(outcome.metadata),
-                    now,
-                ),
+                [
+                    (
+                        task_uuid,
+                        first.step_uuid,
+                        attempts,
+                        int(outcome.success),
+                        result_json,
+                        error_json,
+                        None if outcome.metadata is None else dumps(outcome.metadata),
+                        now,
+                    )
+                ],
             )
 
     def _step_conflict(
@@ -767,7 +773,7 @@ class Repository:
         """
         if self._identity is not None:
             self._identity.check()
-        with WriteTransaction(self.conn, self.path, self._lock) as conn:
+        with WriteTransaction(self.conn, self.path, self._lock, pending=self._pending) as conn:
             row = conn.execute(
                 "UPDATE run_leases SET heartbeat_at = ? WHERE task_uuid = ? AND token = ? "
                 "RETURNING interrupt",
@@ -781,7 +787,7 @@ class Repository:
         """The run ends by itself: keep the row, marked released (when the last run stopped)."""
         self._lease = None
         now = utc_now()
-        with WriteTransaction(self.conn, self.path, self._lock) as conn:
+        with WriteTransaction(self.conn, self.path, self._lock, pending=self._pending) as conn:
             conn.execute(
                 "UPDATE run_leases SET released_at = ?, heartbeat_at = ? "
                 "WHERE task_uuid = ? AND token = ?",

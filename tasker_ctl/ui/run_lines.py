@@ -57,7 +57,12 @@ class RunLog:
     def __call__(self, event: Event) -> None:
         line = self._line(event)
         if line is not None and self.echo:
-            print(line, file=self.stream, flush=True)
+            print(line, file=self.stream)  # flushed at the end of each burst (end_batch)
+
+    def end_batch(self) -> None:
+        """A burst of events is over: what it printed goes out now."""
+        if self.echo:
+            self.stream.flush()
 
     def _line(self, event: Event) -> str | None:
         if isinstance(event, RunStarted):

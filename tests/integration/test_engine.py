@@ -231,6 +231,21 @@ def test_a_handler_that_cannot_be_resolved_stops_the_run_naming_the_callable(
     assert stored_transitions(wf.db, wf.task_uuid) == before
 
 
+def test_a_missing_handler_of_many_steps_is_one_line_naming_a_few_of_them(
+    tmp_path: Path,
+) -> None:
+    missing = "engine_handlers.probes.no_such_handler"
+    wf = _workflow(tmp_path, [StepSpec(f"s{i:02d}", missing) for i in range(12)])
+
+    with pytest.raises(HandlersUnloadableError) as raised:
+        wf.run()
+
+    assert raised.value.problems[0].steps == tuple(f"s{i:02d}" for i in range(12))
+    problem_line = raised.value.message.splitlines()[1]
+    assert "s00, s01, s02, s03, s04 and 7 more" in problem_line
+    assert "s05" not in problem_line
+
+
 def test_a_permanent_failure_blocks_only_its_dependents_and_a_reset_resumes(
     tmp_path: Path,
 ) -> None:

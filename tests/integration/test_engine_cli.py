@@ -11,6 +11,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
 from engine_handlers.workflows import (
     StepSpec,
     create,
@@ -77,6 +78,44 @@ def test_piped_text_has_no_escapes_and_one_line_per_transition(tmp_path: Path) -
     assert any("right: in_progress -> enqueued_as_error_for_orchestration" in x for x in lines)
     summary = lines[lines.index(next(x for x in lines if x.startswith("✓ Task"))) :]
     assert "4/4 steps" in summary[0]
+
+
+@pytest.mark.parametrize(
+    ("flags", "running_line"),
+    [
+        (("--format", "json"), '"step_name": "slow", "from_state": "enqueued", "to_state": "in_'),
+        ((), "step slow: enqueued -> in_progress"),
+    ],
+)
+def test_piped_output_shows_a_step_starting_while_it_runs(
+    tmp_path: Path, flags: tuple[str, ...], running_line: str
+) -> None:
+    journal = tmp_path / "journal.log"
+    steps = [StepSpec("slow", config={"sleep_ms": 1500})]
+    db, task_uuid = _create(tmp_path, steps, journal=str(journal))
+    env = subprocess_env()
+    env.pop("PYTHONUNBUFFERED", None)  # as in a user's shell: a pipe is block-buffered
+    process = subprocess.Popen(
+        tasker_ctl_command("task", "run", task_uuid, "--db", str(db), *flags),
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:  # output is flushed per burst of events, not at exit
+            if running_line in line:
+                break
+        ran = journal.read_text() if journal.exists() else ""
+        assert "end slow" not in ran  # seen while the step still ran
+        process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0
 
 
 def _wait_for_line(path: Path, line_start: str, timeout: float = 30.0) -> None:
