@@ -21,8 +21,9 @@ typer) and the terminal renderings (``tasker_ctl.ui``, rich) sit on top of this 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tasker_ctl.lazy_names import names_loaded_on_use
 
 __version__ = "0.1.0"
 
@@ -107,12 +108,7 @@ _OWNERS = {
 
 
 if not TYPE_CHECKING:  # the type checker sees the imports above, so a wrong name is an error
-
-    def __getattr__(name: str) -> Any:
-        owner = _OWNERS.get(name)
-        if owner is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        return getattr(importlib.import_module(owner), name)
+    __getattr__ = names_loaded_on_use(__name__, _OWNERS)
 
 
 __all__ = [

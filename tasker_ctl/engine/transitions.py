@@ -77,14 +77,16 @@ def move_step(
         )
     added: list[StepRecord] = []
     repository = run.repository
-    with repository.write():
-        repository.apply(changes)
-        if plan is not None:
+    at = now_text()  # the moves' time, as stored and as announced
+    if plan is None:
+        repository.apply(changes, now=at)
+    else:
+        with repository.write():
+            repository.apply(changes, now=at)
             added = repository.add_steps(run.task_uuid, plan.steps, plan.edges)
     if moves:
         step.state = moves[-1][1]
     step.attempts = attempts
-    at = now_text()
     for from_state, to_state, event in moves:
         waiting = to_state == StepState.WAITING_FOR_RETRY
         run.commits.emit(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import Enum
+from functools import lru_cache
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -88,6 +89,13 @@ def _as_dict(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, Mapping) else {}
 
 
+@lru_cache(maxsize=64)
+def _parsed_uuid(text: str) -> UUID:
+    """``UUID(text)``, parsed once: every step of a task carries its task's and correlation
+    ids (a UUID is immutable, so sharing one is safe)."""
+    return UUID(text)
+
+
 def _as_mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
@@ -125,9 +133,9 @@ class StepContext(BaseModel):
         workflow_step = _as_dict(payload.get("workflow_step"))
         return cls.model_construct(
             event=event,
-            task_uuid=UUID(event.task_uuid),
+            task_uuid=_parsed_uuid(event.task_uuid),
             step_uuid=UUID(event.step_uuid),
-            correlation_id=UUID(event.correlation_id),
+            correlation_id=_parsed_uuid(event.correlation_id),
             handler_name=handler_name,
             input_data=_as_dict(inner_task.get("context")),
             dependency_results=_as_mapping(payload.get("dependency_results")),

@@ -578,13 +578,15 @@ class Repository:
         self,
         step_changes: Sequence[StepChange] = (),
         task_changes: Sequence[TaskChange] = (),
+        now: str | None = None,
     ) -> None:
         """Apply step then task transitions atomically: all of them, or none.
 
-        Raises ``InvalidTransitionError`` for a move the state machine forbids and
+        ``now`` is the time recorded (default: the current time). Raises
+        ``InvalidTransitionError`` for a move the state machine forbids and
         ``TransitionConflictError`` when a row is no longer in the expected state.
         """
-        now = utc_now()
+        now = now or utc_now()
         with self.write() as conn:
             for chain in _chains(step_changes):
                 self._apply_step_chain(conn, chain, now)

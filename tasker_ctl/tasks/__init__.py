@@ -9,8 +9,9 @@ the template model or the engine.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tasker_ctl.lazy_names import names_loaded_on_use
 
 if TYPE_CHECKING:  # the names as the type checker sees them; at run time __getattr__ loads them
     from tasker_ctl.tasks.actions import (
@@ -86,12 +87,9 @@ _OWNERS = {
 
 
 if not TYPE_CHECKING:  # the type checker sees the imports above, so a wrong name is an error
-
-    def __getattr__(name: str) -> Any:
-        owner = _OWNERS.get(name)
-        if owner is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        return getattr(importlib.import_module(f"{__name__}.{owner}"), name)
+    __getattr__ = names_loaded_on_use(
+        __name__, {name: f"{__name__}.{owner}" for name, owner in _OWNERS.items()}
+    )
 
 
 __all__ = [

@@ -10,6 +10,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from dag_strategies import Dag, dags
 from engine_handlers import probes
 from engine_handlers.workflows import (
     StepSpec,
@@ -23,20 +24,6 @@ from hypothesis import strategies as st
 
 from tasker_ctl.engine.scheduler import RunOptions
 from tasker_ctl.tasks.run import run_task
-
-Dag = dict[str, list[str]]
-
-
-@st.composite
-def dags(draw: st.DrawFn) -> Dag:
-    """Step ``sI`` depends on a random subset of ``s0 … s(I-1)``."""
-    size = draw(st.integers(min_value=1, max_value=12))
-    dag: Dag = {}
-    for index in range(size):
-        earlier = [f"s{i}" for i in range(index)]
-        chosen = draw(st.lists(st.sampled_from(earlier), unique=True)) if earlier else []
-        dag[f"s{index}"] = sorted(chosen)
-    return dag
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -7,6 +7,7 @@ decision and batchable steps add them, the lookup must find exactly the ancestor
 
 from __future__ import annotations
 
+from dag_strategies import Dag, dags
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,8 +15,6 @@ from tasker_ctl.engine.ancestors import AncestorResults
 from tasker_ctl.engine.steps import RunGraph, RunStep
 from tasker_ctl.states import StepState
 from tasker_ctl.store.records import StepRecord
-
-Dag = dict[str, list[str]]
 
 
 def _record(name: str) -> StepRecord:
@@ -67,19 +66,8 @@ def _walked_ancestors(dag: Dag, name: str) -> set[str]:
     return found
 
 
-@st.composite
-def dags(draw: st.DrawFn) -> Dag:
-    """Step ``sI`` depends on a random subset of ``s0 … s(I-1)``."""
-    size = draw(st.integers(min_value=1, max_value=14))
-    dag: Dag = {}
-    for index in range(size):
-        earlier = [f"s{i}" for i in range(index)]
-        dag[f"s{index}"] = draw(st.lists(st.sampled_from(earlier), unique=True)) if earlier else []
-    return dag
-
-
 @settings(max_examples=60, deadline=None)
-@given(dag=dags(), data=st.data())
+@given(dag=dags(max_size=14), data=st.data())
 def test_lookup_by_name_finds_exactly_the_ancestors(dag: Dag, data: st.DataObject) -> None:
     graph = _graph(dag)
     for name in dag:
