@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 from typer.core import TyperArgument, TyperGroup, TyperOption
@@ -277,8 +277,35 @@ _GROUPS: dict[str, Callable[[typer.Typer], None]] = {
 _TOP_LEVEL = ("init",)
 
 
-def build_app(only: str | None = None) -> typer.Typer:
-    """The program: every command, or with ``only`` just that group or top-level command.
+class _OneCommandOf:
+    """Stands in for a group while its commands are registered: only ``name`` is kept.
+
+    Typer turns each registered command into a click command (its parameters read from the
+    function's signature) every time the program starts; a command line that names one
+    command of a group needs only that one.
+    """
+
+    def __init__(self, group: typer.Typer, name: str) -> None:
+        self.group = group
+        self.name = name
+        self.kept = False
+
+    def command(self, name: str, **kwargs: Any) -> Callable[[Any], Any]:
+        if name != self.name:
+            return lambda function: function
+        self.kept = True
+        return self.group.command(name, **kwargs)
+
+    def add_typer(self, typer_instance: typer.Typer, *, name: str, **kwargs: Any) -> None:
+        if name == self.name:
+            self.kept = True
+            self.group.add_typer(typer_instance, name=name, **kwargs)
+
+
+def build_app(only: str | None = None, command: str | None = None) -> typer.Typer:
+    """The program: every command, or with ``only`` just that group or top-level command, and
+    with ``command`` too just that command of the group (all of them when it has none of that
+    name: click then says so, with its suggestions).
 
     Typer turns every registered command into a click command on each run, so the entry point
     builds only the part of the tree the command line asks for; the full tree serves ``--help``
@@ -297,7 +324,11 @@ def build_app(only: str | None = None) -> typer.Typer:
     for name, register in _GROUPS.items():
         if only in (None, name):
             group = _group(_GROUP_HELP[name])
-            register(group)
+            one = _OneCommandOf(group, command) if command and only == name else None
+            if one is not None:
+                register(cast("typer.Typer", one))
+            if one is None or not one.kept:
+                register(group)
             root.add_typer(group, name=name)
     if only in (None, "init"):
         from tasker_ctl.cli import init
@@ -319,17 +350,24 @@ COMPLETE_VARIABLE = "_TASKER_CTL_COMPLETE"
 _GLOBAL_OPTIONS_WITH_VALUE = frozenset({"-c", "--config", "-p", "--profile"})
 
 
-def _requested_command(args: list[str]) -> str | None:
-    """The first word of the command line that is not a global option or an option's value."""
+def _requested_command(args: list[str]) -> tuple[str | None, str | None]:
+    """The first two words of the command line that are not options or an option's value:
+    the group (or top-level command) and, after a group, its command."""
     skip = False
+    words: list[str] = []
     for arg in args:
         if skip:
             skip = False
-        elif arg in _GLOBAL_OPTIONS_WITH_VALUE:
+        elif arg in _GLOBAL_OPTIONS_WITH_VALUE and not words:
             skip = True
-        elif not arg.startswith("-"):
-            return arg
-    return None
+        elif arg.startswith("-"):
+            if words:  # an option of the group or of its command: the command comes first
+                break
+        else:
+            words.append(arg)
+            if len(words) == 2:
+                break
+    return (words[0] if words else None), (words[1] if len(words) == 2 else None)
 
 
 def main() -> None:
@@ -344,6 +382,8 @@ def main() -> None:
         from typer.completion import completion_init  # type: ignore[attr-defined]
 
         completion_init()
-    requested = _requested_command(sys.argv[1:])
-    known = requested in _GROUPS or requested in _TOP_LEVEL
-    build_app(requested if known else None)(prog_name="tasker-ctl")
+    requested, command = _requested_command(sys.argv[1:])
+    if requested in _GROUPS:
+        build_app(requested, command)(prog_name="tasker-ctl")
+    else:
+        build_app(requested if requested in _TOP_LEVEL else None)(prog_name="tasker-ctl")

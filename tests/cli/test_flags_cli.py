@@ -367,3 +367,29 @@ def test_templates_on_the_command_line_replace_the_environment_and_the_config(
     shown = tasker_ctl(tmp_path, "config", "show", TASKER_TEMPLATE_PATH="from_env")
     assert "    - from_env  [$TASKER_TEMPLATE_PATH]\n" in shown.stdout
     assert "configured" not in shown.stdout.split("template-paths:")[1].split("plugin-paths")[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "exit_code", "expected"),
+    [
+        (["task", "crate"], 2, "Did you mean 'create'?"),  # an unknown command: the whole group
+        (["task", "create", "--help"], 0, "--input"),  # one command of the group
+        (["task", "templates", "--help"], 0, "show"),  # a subgroup of the group
+        (["--no-color", "task", "list", "--help"], 0, "--status"),  # a global option first
+        (["task", "--help"], 0, "complete-step"),  # no command: the whole group is listed
+    ],
+)
+def test_the_command_line_builds_the_command_it_names(
+    tmp_path: Path, args: list[str], exit_code: int, expected: str
+) -> None:
+    completed = subprocess.run(
+        tasker_ctl_command(*args),
+        cwd=tmp_path,
+        env=subprocess_env(COLUMNS="200"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert completed.returncode == exit_code, completed.stderr
+    assert expected in completed.stdout + completed.stderr
