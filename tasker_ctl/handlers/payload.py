@@ -7,12 +7,11 @@ from it by whichever ``tasker_core`` is active (tasker-py or tasker-ctl's own).
 from __future__ import annotations
 
 import importlib
-import random
-import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tasker_ctl.ids import random_uuid
 from tasker_ctl.sdk.compat import activate_tasker_core, active_implementation
 
 
@@ -133,19 +132,10 @@ def build_context(payload: Mapping[str, Any], handler_name: str) -> Any:
         payload = {**payload, "dependency_results": dict(payload.get("dependency_results") or {})}
         make_event = types.FfiStepEvent  # validated, as tasker-py's worker does
     event = make_event(
-        event_id=_event_id(),
+        event_id=random_uuid(),
         task_uuid=str(inner.get("task_uuid", "")),
         step_uuid=str(step.get("workflow_step_uuid", "")),
         correlation_id=str(inner.get("correlation_id") or inner.get("task_uuid", "")),
         task_sequence_step=dict(payload),
     )
     return types.StepContext.from_ffi_event(event, handler_name)
-
-
-def _event_id() -> str:
-    """A new random (version 4) UUID naming one dispatch.
-
-    Drawn from :mod:`random` rather than ``uuid.uuid4()``, whose ``os.urandom`` call took ~20 µs
-    per step here: an event id only has to be unique, not unpredictable.
-    """
-    return str(uuid.UUID(int=random.getrandbits(128), version=4))

@@ -10,11 +10,11 @@ Timestamps stay ISO-8601 UTC strings with milliseconds (``…T12:00:00.123Z``);
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from tasker_ctl.ids import random_uuid
 from tasker_ctl.states import StepState, TaskState
 
 JsonObject = dict[str, Any]
@@ -22,7 +22,7 @@ JsonObject = dict[str, Any]
 
 def new_uuid() -> str:
     """A fresh random UUID as text (random, so that short prefixes identify a task)."""
-    return str(uuid.uuid4())
+    return random_uuid()
 
 
 # --- rows -------------------------------------------------------------------------------------
