@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from tasker_ctl.store.connection import utc_now
 
-def now_text() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+now_text = utc_now  # the store's clock text: transitions and their events carry the same time
 
 
 def seconds_until(next_retry_at: str | None) -> float:

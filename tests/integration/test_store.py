@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,7 @@ from tasker_ctl.store import (
     open_for_reading,
     open_for_writing,
 )
+from tasker_ctl.store.connection import parse_timestamp, utc_now
 from tasker_ctl.store.fresh_schema import record
 from tasker_ctl.store.migrations import MIGRATION_NAMES, MIGRATION_SET, build_migrations
 from tasker_ctl.store.records import AttemptOutcome, NewStep, NewTask, StepChange, TaskChange
@@ -530,3 +533,14 @@ def test_a_duplicate_step_name_is_refused_and_rolled_back(repo: Repository) -> N
         repo.add_steps(ids["task"], [new_step("fresh"), new_step("a")], [])
     assert repo.table_counts() == before
     assert not repo.conn.in_transaction
+
+
+def test_the_store_clock_is_iso_utc_with_milliseconds_and_moves_with_time() -> None:
+    before = datetime.now(UTC).replace(microsecond=0)
+    stamps = [utc_now() for _ in range(2000)]
+    after = datetime.now(UTC) + timedelta(milliseconds=1)
+
+    pattern = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
+    assert all(re.fullmatch(pattern, stamp) for stamp in stamps)
+    assert stamps == sorted(stamps)  # never goes back, across a second boundary too
+    assert before <= parse_timestamp(stamps[0]) <= parse_timestamp(stamps[-1]) <= after
