@@ -65,8 +65,9 @@ except importlib.metadata.PackageNotFoundError:
     _TASKER_PY = False
 NOT_ON_THE_WARM_PATH: tuple[str, ...] = ("sqlite_utils", "tasker_ctl.template.models")
 if not _TASKER_PY:
-    # tasker-py's own tasker_core imports PyYAML and asyncio itself; tasker-ctl's does not.
-    NOT_ON_THE_WARM_PATH += ("yaml", "asyncio")
+    # tasker-py's own tasker_core imports PyYAML and asyncio itself; tasker-ctl's does not, nor
+    # the parts of its SDK that a plain handler does not use.
+    NOT_ON_THE_WARM_PATH += ("yaml", "asyncio", "tasker_ctl.sdk.batch_processing")
 
 
 def _project(tmp_path: Path) -> Path:
