@@ -202,7 +202,7 @@ class Run:
                 try:
                     completions.append(pool.completions.get(timeout=wake))
                 except queue.Empty:
-                    continue  # an attempt overran: the next turn fails it
+                    continue  # a retry fell due or an attempt overran: the next turn sees to it
                 while not pool.completions.empty():
                     completions.append(pool.completions.get_nowait())
                 self.flush_output()
