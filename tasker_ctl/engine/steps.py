@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from tasker_ctl.engine.isolation import FrozenJson
 from tasker_ctl.handlers.invoke import ResolvedHandler, UnresolvedHandler
 from tasker_ctl.handlers.payload import HandlerDefinition
-from tasker_ctl.handlers.registry import HandlerRegistry
+from tasker_ctl.handlers.registry import HandlerRegistry, ResolvedHandlers
 from tasker_ctl.retry import RetryPolicy
 from tasker_ctl.states import SATISFYING_STEP_STATES
 from tasker_ctl.store.records import StepRecord
@@ -150,29 +150,14 @@ class RunGraph:
 
 
 class Invokers:
-    """Each step's handler, resolved once per callable of the run.
-
-    What a callable resolves to does not depend on its ``initialization`` (only what a class
-    handler is created with does), and steps often differ in nothing else: a 10,000-step
-    template with one callable resolves it once, not 10,000 times.
-    """
+    """Each step's handler, resolved once per callable of the run (see ``ResolvedHandlers``)."""
 
     def __init__(self, registry: HandlerRegistry) -> None:
-        self._registry = registry
-        self._resolved: dict[tuple[str, Any, Any], ResolvedHandler | UnresolvedHandler] = {}
+        self._handlers = ResolvedHandlers(registry)
 
     def attach(self, step: RunStep) -> None:
         """Give ``step`` the invoker of its handler block."""
-        handler = step.record.handler
-        key = (str(handler.get("callable", "")), handler.get("method"), handler.get("resolver"))
-        resolved = self._resolved.get(key)
-        if resolved is None:
-            resolved = self._registry.resolve(handler_definition(handler))
-            self._resolved[key] = resolved
-        initialization = handler.get("initialization") or {}
-        if isinstance(resolved, ResolvedHandler) and resolved.initialization != initialization:
-            resolved = replace(resolved, initialization=initialization)
-        step.invoker = resolved
+        step.invoker = self._handlers.get(handler_definition(step.record.handler))
 
 
 def handler_definition(handler: Mapping[str, Any]) -> HandlerDefinition:

@@ -18,7 +18,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -87,7 +87,7 @@ class HandlerRegistry:
     """Handlers by name, filled by ``discover``; resolves ``handler.callable`` strings.
 
     ``root`` (default: the current directory) is put on ``sys.path`` so project modules import.
-    Creating a registry activates ``tasker_core`` (see ``implementation``).
+    Creating a registry activates ``tasker_core`` (tasker-py's, else tasker-ctl's own).
     """
 
     def __init__(self, *, root: Path | None = None) -> None:
@@ -97,7 +97,7 @@ class HandlerRegistry:
         self.root = (root or Path.cwd()).resolve()
         self.policy = HandlerCodePolicy(self.root, self._discovered)
         _ensure_importable(self.root)
-        self.implementation = activate_tasker_core()
+        activate_tasker_core()
 
     @property
     def discovered_modules(self) -> list[str]:
@@ -109,11 +109,6 @@ class HandlerRegistry:
         """Registered handler names, sorted."""
         with self._lock:
             return sorted(self._handlers)
-
-    def get(self, name: str) -> type | None:
-        """The handler class registered as ``name``."""
-        with self._lock:
-            return self._handlers.get(name)
 
     def register(self, name: str, handler: type) -> None:
         """Register a ``StepHandler`` subclass; a second, different class for a name is refused."""
@@ -225,6 +220,30 @@ class HandlerRegistry:
         candidates.update(lookup.candidates)
         candidates.discard(callable_name)
         return did_you_mean(callable_name, sorted(candidates))
+
+
+class ResolvedHandlers:
+    """Handler definitions resolved once per callable, method and resolver.
+
+    What a callable resolves to does not depend on its ``initialization`` (only what a class
+    handler is created with does), and definitions often differ in nothing else: a 10,000-step
+    template with one callable resolves it once, not 10,000 times.
+    """
+
+    def __init__(self, registry: HandlerRegistry) -> None:
+        self._registry = registry
+        self._resolved: dict[tuple[str, Any, Any], ResolvedHandler | UnresolvedHandler] = {}
+
+    def get(self, definition: HandlerDefinition) -> ResolvedHandler | UnresolvedHandler:
+        """``definition`` resolved, with its own ``initialization``."""
+        key = (definition.callable, definition.method, definition.resolver)
+        resolved = self._resolved.get(key)
+        if resolved is None:
+            resolved = self._resolved[key] = self._registry.resolve(definition)
+        initialization = definition.initialization
+        if isinstance(resolved, ResolvedHandler) and resolved.initialization != initialization:
+            resolved = replace(resolved, initialization=initialization)
+        return resolved
 
 
 def _refused(callable_name: str, reason: str) -> UnresolvedHandler:
@@ -434,5 +453,6 @@ __all__ = [
     "HandlerImportError",
     "HandlerRefusedError",
     "HandlerRegistry",
+    "ResolvedHandlers",
     "is_step_handler_class",
 ]

@@ -75,26 +75,23 @@ def serve(connection: Connection, setup: WorkerSetup) -> None:
 
 
 class _Handlers:
-    """The worker's registry, and each handler definition resolved once."""
+    """The worker's registry, and its handler definitions resolved once per callable."""
 
     def __init__(self, setup: WorkerSetup) -> None:
-        from tasker_ctl.handlers.registry import HandlerRegistry
+        from tasker_ctl.handlers.registry import HandlerRegistry, ResolvedHandlers
 
-        self._registry = HandlerRegistry(root=Path(setup.root))
+        registry = HandlerRegistry(root=Path(setup.root))
         self._problems: list[str] = []
         for module in setup.handler_modules:
             try:
-                self._registry.discover(module)
+                registry.discover(module)
             except TaskerCtlError as exc:
                 self._problems.append(f"handler module '{module}': {exc.message}")
-        self._resolved: dict[str, ResolvedHandler | UnresolvedHandler] = {}
+        self._resolved = ResolvedHandlers(registry)
 
     def call(self, job: HandlerJob) -> JobReply:
         """Run the job's handler with what it writes captured."""
-        key = repr(job.definition)
-        handler = self._resolved.get(key)
-        if handler is None:
-            handler = self._resolved[key] = self._registry.resolve(job.definition)
+        handler = self._resolved.get(job.definition)
         capture = AttemptCapture()
         with attempt(capture):
             outcome = handler.invoke(job.payload) if handler.ok else self._unresolved(handler)
