@@ -12,16 +12,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tasker_ctl.handlers.frames import traceback_metadata
-from tasker_ctl.handlers.normalise import outcome_from_exception, outcome_from_return
-from tasker_ctl.handlers.outcome import (
-    HANDLER_ERROR,
-    INVALID_PAYLOAD,
-    StepOutcome,
-    json_safe_metadata,
+from tasker_ctl.handlers.normalise import (
+    failure_metadata,
+    outcome_from_exception,
+    outcome_from_return,
 )
+from tasker_ctl.handlers.outcome import HANDLER_ERROR, INVALID_PAYLOAD, StepOutcome
 from tasker_ctl.handlers.payload import build_context
-from tasker_ctl.sdk.classify import classify_exception
 
 
 @dataclass(frozen=True)
@@ -61,12 +58,7 @@ class ResolvedHandler:
                     f"cannot create handler {self.description}: {type(exc).__name__}: {exc}",
                     HANDLER_ERROR,
                     retryable=False,
-                    metadata=json_safe_metadata(
-                        {
-                            **classify_exception(exc, trace_all=True).metadata,
-                            **traceback_metadata(exc),
-                        }
-                    ),
+                    metadata=failure_metadata(exc),
                 )
             entry: Callable[[Any], Any] = getattr(handler, self.method or "call")
         else:

@@ -15,7 +15,7 @@ from tasker_ctl.handlers.outcome import (
     json_safe_metadata,
     unserializable_part,
 )
-from tasker_ctl.sdk.classify import classify_exception
+from tasker_ctl.sdk.classify import ClassifiedFailure, classify_exception
 
 
 def _looks_like_handler_result(value: object) -> bool:
@@ -72,5 +72,14 @@ def outcome_from_exception(exc: BaseException) -> StepOutcome:
         failure.error_type,
         retryable=failure.retryable,
         error_code=failure.error_code,
-        metadata=json_safe_metadata({**failure.metadata, **traceback_metadata(exc)}),
+        metadata=failure_metadata(exc, classified=failure),
     )
+
+
+def failure_metadata(
+    exc: BaseException, *, classified: ClassifiedFailure | None = None
+) -> dict[str, Any]:
+    """JSON-safe metadata of a failure raised as ``exc``: its classification's (exception type,
+    traceback text) and its frames as data; ``classified`` is ``exc`` already classified."""
+    failure = classify_exception(exc, trace_all=True) if classified is None else classified
+    return json_safe_metadata({**failure.metadata, **traceback_metadata(exc)})

@@ -133,18 +133,6 @@ class StepOutcome:
             accumulated_results=accumulated if isinstance(accumulated, dict) else None,
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        """The outcome as JSON-ready data (for the store and ``--json``)."""
-        return {
-            "success": self.success,
-            "result": self.result,
-            "error_message": self.error_message,
-            "error_type": self.error_type,
-            "error_code": self.error_code,
-            "retryable": self.retryable,
-            "metadata": self.metadata,
-        }
-
 
 def unserializable_part(value: Any, path: str = "result") -> str | None:
     """Where ``value`` stops being JSON (e.g. ``result['at']: datetime``); None if it is JSON."""
