@@ -13,6 +13,7 @@ Where Tasker only logs a bad outcome, tasker-ctl fails the step permanently
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -65,11 +66,6 @@ class StepPlan:
     def empty(self) -> bool:
         """Whether there is nothing to add."""
         return not self.steps and not self.edges
-
-
-def creates_steps(step_type: str) -> bool:
-    """Whether a completed step of this type may add steps to its task."""
-    return step_type in (StepType.DECISION, StepType.BATCHABLE)
 
 
 def plan_after(
@@ -268,7 +264,7 @@ def batch_outcome(template: TaskTemplate, batchable: str, result: Any) -> BatchO
         )
     cursors = tuple(_cursor(batchable, config) for config in configs)
     ids = [cursor["batch_id"] for cursor in cursors]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    duplicates = sorted(i for i, n in Counter(ids).items() if n > 1)
     if duplicates:
         raise _bad_batch(
             f"batchable step '{batchable}': batch ids repeat ({', '.join(duplicates)}); "
@@ -508,7 +504,6 @@ __all__ = [
     "StepPlan",
     "batch_outcome",
     "branches_not_taken",
-    "creates_steps",
     "decision_branches",
     "new_step",
     "plan_after",

@@ -6,7 +6,7 @@ order; the engine commits a path in one transaction.
 
 from __future__ import annotations
 
-from tasker_ctl.states import StepEvent, StepState, TaskEvent, TaskState
+from tasker_ctl.states import STEP_TERMINAL, StepEvent, StepState, TaskEvent, TaskState
 
 # How a task that is not yet running gets to ``steps_in_process`` (events, in order).
 TO_RUNNING: dict[str, tuple[TaskEvent, ...]] = {
@@ -39,9 +39,8 @@ TO_IN_PROGRESS: dict[str, tuple[StepEvent, ...]] = {
         StepEvent.START,
     ),
 }
-RESTING_STEP_STATES = frozenset(
-    {StepState.COMPLETE, StepState.RESOLVED_MANUALLY, StepState.ERROR, StepState.CANCELLED}
-)
+# Where a step stays for the whole run: a terminal state, or failed for good.
+RESTING_STEP_STATES = STEP_TERMINAL | {StepState.ERROR}
 FAILED_STATES = frozenset(
     {StepState.ENQUEUED_AS_ERROR_FOR_ORCHESTRATION, StepState.ERROR, StepState.WAITING_FOR_RETRY}
 )

@@ -154,7 +154,6 @@ class Run:
         if not self.graph.steps:
             self.task.advance((TaskEvent.START, TaskEvent.NO_STEPS_FOUND))
             return False
-        self.task.open()
         self.created.apply_pending()
         self.readiness.build()
         from tasker_ctl.handlers.capture import routing
