@@ -441,8 +441,11 @@ def _print_step_table(view: TaskView) -> None:
     width = max((len(step.name) for step in view.steps), default=0)
     state_width = max((len(step.state) for step in view.steps), default=0)
     from tasker_ctl.tasks.watch import retry_in_seconds, utc_now
+    from tasker_ctl.ui.table import shorten
+    from tasker_ctl.ui.terminal import console_width
 
     now = utc_now()
+    columns = console_width() or 80
     for step in view.steps:
         line = (
             f"  • {step.name:<{width}}  {step.state:<{state_width}}  "
@@ -458,16 +461,11 @@ def _print_step_table(view: TaskView) -> None:
             extra = _error_line(step.error)
         elif step.result is not None and step.state in ("complete", "resolved_manually"):
             extra = "→ " + json.dumps(step.result, ensure_ascii=False, default=str)
-        print(line + _shortened(f"  {extra}", len(line)) if extra else line.rstrip())
-
-
-def _shortened(text: str, used: int) -> str:
-    """``text`` cut with ``…`` to what is left of the terminal's width after ``used`` columns
-    (at least 20 columns: a narrow terminal wraps instead)."""
-    from tasker_ctl.ui.terminal import console_width
-
-    room = max((console_width() or 80) - used, 20)
-    return text if len(text) <= room else text[: room - 1] + "…"
+        if not extra:
+            print(line.rstrip())
+            continue
+        # What is left of the terminal's width, at least 20 columns: a narrow one wraps instead.
+        print(line + shorten(f"  {extra}", max(columns - len(line), 20)))
 
 
 def steps(
