@@ -172,7 +172,7 @@ def create(
         version=version,
         input=task_input,
         search_path=template_search_path(templates or [], config),
-        db_path=db_path(db),
+        db_path=db_path(db, config),
         initiator=initiator,
         reason=reason,
         correlation_id=correlation_id,
@@ -206,6 +206,7 @@ def create(
             quiet,
             durability=durability,
             workers=workers,
+            config=config,
         )
         raise typer.Exit(exit_code_for(result))
 
@@ -830,7 +831,8 @@ def complete_step(
     from tasker_ctl.errors import InvalidDataError
     from tasker_ctl.tasks.inputs import read_json_argument
 
-    limit = max_input_bytes(project_config())
+    config = project_config()
+    limit = max_input_bytes(config)
     result_value = read_json_option(result_json, option="--result", max_bytes=limit)
     metadata = None
     if metadata_json is not None:
@@ -838,7 +840,7 @@ def complete_step(
         if not isinstance(metadata, dict):
             raise InvalidDataError("--metadata must be a JSON object")
     outcome = tasks.complete_step(
-        db_path(db),
+        db_path(db, config),
         task,
         step_name,
         result=result_value,

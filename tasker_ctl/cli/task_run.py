@@ -26,6 +26,7 @@ from tasker_ctl.cli.options import (
 from tasker_ctl.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK
 
 if TYPE_CHECKING:
+    from tasker_ctl.config import ProjectConfig
     from tasker_ctl.engine.events import Event, Observer
     from tasker_ctl.engine.scheduler import RunResult
     from tasker_ctl.tasks.run import TaskAlreadyBlockedError
@@ -99,8 +100,10 @@ def execute(
     take_over: bool = False,
     durability: Durability | None = None,
     workers: Workers | None = None,
+    config: ProjectConfig | None = None,
 ) -> RunResult:
-    """Run ``task`` with the reporting the flags ask for (shared with ``task create --run``).
+    """Run ``task`` with the reporting the flags ask for (shared with ``task create --run``,
+    which passes the ``config`` it read so that the file is not read again).
 
     A task already blocked by failures is reported (which steps, why, what to type next) and
     the command exits 1 without running anything.
@@ -121,7 +124,8 @@ def execute(
     from tasker_ctl.ui.run_lines import RunLog
 
     collector.resume()  # a run can last long and allocate without end
-    config = project_config()
+    if config is None:
+        config = project_config()
     use_durability(resolve_durability(durability, config))
     modules = handler_modules(handlers or [], config)
     live = output_format is OutputFormat.TEXT and not quiet and sys.stdout.isatty()
