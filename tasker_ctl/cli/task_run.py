@@ -171,16 +171,15 @@ def execute(
             for line in _next_steps(store, result.task_uuid):
                 print(line)
     for problem in result.observer_errors:
-        print(f"! an observer failed and was detached: {problem}", file=sys.stderr)
+        console.warning(f"an observer failed and was detached: {problem}")
     if result.stopped_by is not None:
         stop = result.stopped_by
-        print(f"error: {stop.message}", file=sys.stderr)
         hint = (
             f"the task is {result.status}"
             if stop.action == "cancel"
             else f"continue with `tasker-ctl task run {result.task_uuid}`"
         )
-        print(f"hint: {hint}", file=sys.stderr)
+        console.error(stop.message, hint)
     return result
 
 
@@ -214,11 +213,8 @@ def _report_already_blocked(
         }
         print(json.dumps(document), flush=True)
         return
-    count = len(blocked.failed)
-    print(
-        f"✗ Task {blocked.name} is already blocked: {count} failed "
-        f"step{'' if count == 1 else 's'}; nothing ran"
-    )
+    failed = console.plural(len(blocked.failed), "failed step")
+    print(f"✗ Task {blocked.name} is already blocked: {failed}; nothing ran")
     for step in blocked.failed:
         error = step.error or {}
         found = error.get("metadata")
