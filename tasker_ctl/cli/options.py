@@ -103,11 +103,12 @@ def project_config() -> ProjectConfig:
     return config
 
 
-def db_path(flag: Path | None) -> Path:
-    """The store this command uses: flag, environment, config file, default."""
+def db_path(flag: Path | None, config: ProjectConfig | None = None) -> Path:
+    """The store this command uses: flag, environment, config file, default. A command that
+    has read the config file already passes it (``config``), so that it is not read again."""
     from tasker_ctl.config import resolve_db_path
 
-    return resolve_db_path(flag, project_config())
+    return resolve_db_path(flag, project_config() if config is None else config)
 
 
 def print_json(data: Any, *, indent: int | None = 2) -> None:

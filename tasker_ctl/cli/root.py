@@ -346,7 +346,6 @@ def __getattr__(name: str) -> typer.Typer:
     raise AttributeError(name)
 
 
-COMPLETE_VARIABLE = "_TASKER_CTL_COMPLETE"
 _GLOBAL_OPTIONS_WITH_VALUE = frozenset({"-c", "--config", "-p", "--profile"})
 
 
@@ -376,12 +375,6 @@ def main() -> None:
     # tasker-ctl needs none. Set PYDANTIC_DISABLE_PLUGINS yourself to choose otherwise.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     collector.pause()
-    if COMPLETE_VARIABLE in os.environ:
-        # The shell asks for completions (the script `--install-completion` writes sets this):
-        # typer's shell classes must be registered even where the root has no completion flags.
-        from typer.completion import completion_init  # type: ignore[attr-defined]
-
-        completion_init()
     requested, command = _requested_command(sys.argv[1:])
     if requested in _GROUPS:
         build_app(requested, command)(prog_name="tasker-ctl")

@@ -172,7 +172,7 @@ def create(
         version=version,
         input=task_input,
         search_path=template_search_path(templates or [], config),
-        db_path=db_path(db),
+        db_path=db_path(db, config),
         initiator=initiator,
         reason=reason,
         correlation_id=correlation_id,
@@ -206,6 +206,7 @@ def create(
             quiet,
             durability=durability,
             workers=workers,
+            config=config,
         )
         raise typer.Exit(exit_code_for(result))
 
@@ -441,8 +442,11 @@ def _print_step_table(view: TaskView) -> None:
     width = max((len(step.name) for step in view.steps), default=0)
     state_width = max((len(step.state) for step in view.steps), default=0)
     from tasker_ctl.tasks.watch import retry_in_seconds, utc_now
+    from tasker_ctl.ui.table import shorten
+    from tasker_ctl.ui.terminal import console_width
 
     now = utc_now()
+    columns = console_width() or 80
     for step in view.steps:
         line = (
             f"  • {step.name:<{width}}  {step.state:<{state_width}}  "
@@ -458,16 +462,11 @@ def _print_step_table(view: TaskView) -> None:
             extra = _error_line(step.error)
         elif step.result is not None and step.state in ("complete", "resolved_manually"):
             extra = "→ " + json.dumps(step.result, ensure_ascii=False, default=str)
-        print(line + _shortened(f"  {extra}", len(line)) if extra else line.rstrip())
-
-
-def _shortened(text: str, used: int) -> str:
-    """``text`` cut with ``…`` to what is left of the terminal's width after ``used`` columns
-    (at least 20 columns: a narrow terminal wraps instead)."""
-    from tasker_ctl.ui.terminal import console_width
-
-    room = max((console_width() or 80) - used, 20)
-    return text if len(text) <= room else text[: room - 1] + "…"
+        if not extra:
+            print(line.rstrip())
+            continue
+        # What is left of the terminal's width, at least 20 columns: a narrow one wraps instead.
+        print(line + shorten(f"  {extra}", max(columns - len(line), 20)))
 
 
 def steps(
@@ -832,7 +831,8 @@ def complete_step(
     from tasker_ctl.errors import InvalidDataError
     from tasker_ctl.tasks.inputs import read_json_argument
 
-    limit = max_input_bytes(project_config())
+    config = project_config()
+    limit = max_input_bytes(config)
     result_value = read_json_option(result_json, option="--result", max_bytes=limit)
     metadata = None
     if metadata_json is not None:
@@ -840,7 +840,7 @@ def complete_step(
         if not isinstance(metadata, dict):
             raise InvalidDataError("--metadata must be a JSON object")
     outcome = tasks.complete_step(
-        db_path(db),
+        db_path(db, config),
         task,
         step_name,
         result=result_value,

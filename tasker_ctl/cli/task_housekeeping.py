@@ -67,6 +67,7 @@ def prune(
     Example: tasker-ctl task prune --older-than 30d --status complete
     """
     from tasker_ctl.tasks.housekeeping import parse_age, prune_tasks
+    from tasker_ctl.ui.task_tables import short_time
 
     result = prune_tasks(db_path(db), parse_age(older_than), status or (), dry_run=dry_run)
     if output_format is OutputFormat.JSON:
@@ -74,7 +75,7 @@ def prune(
         return
     for task_uuid in result.kept_running:
         console.warning(f"kept task {task_uuid}: a live run holds it")
-    which = f"created before {result.cutoff[:19].replace('T', ' ')} ({', '.join(result.statuses)})"
+    which = f"created before {short_time(result.cutoff)} ({', '.join(result.statuses)})"
     count = console.plural(len(result.deleted), "task")
     if not result.deleted:
         print(f"No tasks to prune: none {which}")

@@ -26,6 +26,7 @@ from tasker_ctl.cli.options import (
 from tasker_ctl.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK
 
 if TYPE_CHECKING:
+    from tasker_ctl.config import ProjectConfig
     from tasker_ctl.engine.events import Event, Observer
     from tasker_ctl.engine.scheduler import RunResult
     from tasker_ctl.tasks.run import TaskAlreadyBlockedError
@@ -99,8 +100,10 @@ def execute(
     take_over: bool = False,
     durability: Durability | None = None,
     workers: Workers | None = None,
+    config: ProjectConfig | None = None,
 ) -> RunResult:
-    """Run ``task`` with the reporting the flags ask for (shared with ``task create --run``).
+    """Run ``task`` with the reporting the flags ask for (shared with ``task create --run``,
+    which passes the ``config`` it read so that the file is not read again).
 
     A task already blocked by failures is reported (which steps, why, what to type next) and
     the command exits 1 without running anything.
@@ -121,7 +124,8 @@ def execute(
     from tasker_ctl.ui.run_lines import RunLog
 
     collector.resume()  # a run can last long and allocate without end
-    config = project_config()
+    if config is None:
+        config = project_config()
     use_durability(resolve_durability(durability, config))
     modules = handler_modules(handlers or [], config)
     live = output_format is OutputFormat.TEXT and not quiet and sys.stdout.isatty()
@@ -167,16 +171,15 @@ def execute(
             for line in _next_steps(store, result.task_uuid):
                 print(line)
     for problem in result.observer_errors:
-        print(f"! an observer failed and was detached: {problem}", file=sys.stderr)
+        console.warning(f"an observer failed and was detached: {problem}")
     if result.stopped_by is not None:
         stop = result.stopped_by
-        print(f"error: {stop.message}", file=sys.stderr)
         hint = (
             f"the task is {result.status}"
             if stop.action == "cancel"
             else f"continue with `tasker-ctl task run {result.task_uuid}`"
         )
-        print(f"hint: {hint}", file=sys.stderr)
+        console.error(stop.message, hint)
     return result
 
 
@@ -210,11 +213,8 @@ def _report_already_blocked(
         }
         print(json.dumps(document), flush=True)
         return
-    count = len(blocked.failed)
-    print(
-        f"✗ Task {blocked.name} is already blocked: {count} failed "
-        f"step{'' if count == 1 else 's'}; nothing ran"
-    )
+    failed = console.plural(len(blocked.failed), "failed step")
+    print(f"✗ Task {blocked.name} is already blocked: {failed}; nothing ran")
     for step in blocked.failed:
         error = step.error or {}
         found = error.get("metadata")

@@ -187,15 +187,17 @@ class LiveRunView:
         room = min(MAX_ROWS, height - _FIXED_LINES - (1 if self._stopping else 0) - 1)
         if active and room >= 1:
             shown = active
+            hidden: list[_Row] = []
             if len(active) > room:
                 chosen = sorted(active, key=lambda row: _ROW_ORDER.get(row.state, 3))[:room]
                 keep = {id(row) for row in chosen}
                 shown = [row for row in active if id(row) in keep]
+                hidden = [row for row in active if id(row) not in keep]
             parts.append(self._table(shown, now, width))
-            if len(active) > len(shown):
-                parts.append(_more_line(active, shown, width))
+            if hidden:
+                parts.append(_more_line(hidden))
         elif active:
-            parts.append(_more_line(active, [], width))
+            parts.append(_more_line(active))
         if self._stopping:
             parts.append(Text(self._stopping, style="yellow", no_wrap=True, overflow="ellipsis"))
         return Group(*parts)
@@ -257,8 +259,8 @@ def _finished_line(done: list[_Row], width: int) -> Text:
     return line
 
 
-def _more_line(active: list[_Row], shown: list[_Row], width: int) -> Text:
-    hidden = Counter(row.state for row in active if row not in shown)
+def _more_line(hidden_rows: list[_Row]) -> Text:
+    hidden = Counter(row.state for row in hidden_rows)
     states = ", ".join(
         f"{count} {state_display(state).label.split(' ', 1)[-1]}" for state, count in hidden.items()
     )

@@ -14,7 +14,6 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any, TextIO
 
 from tasker_ctl.engine.events import (
@@ -27,8 +26,8 @@ from tasker_ctl.engine.events import (
     StepTransitioned,
     TaskTransitioned,
 )
+from tasker_ctl.ui.table import shorten
 
-ELLIPSIS = "…"
 DEFAULT_WIDTH = 80
 _DONE = frozenset({"complete", "resolved_manually"})
 
@@ -115,10 +114,7 @@ class RunLog:
             times.end = event.at
 
     def summary(
-        self,
-        width: int = DEFAULT_WIDTH,
-        results: Sequence[tuple[str, Any]] = (),
-        cwd: Path | None = None,
+        self, width: int = DEFAULT_WIDTH, results: Sequence[tuple[str, Any]] = ()
     ) -> list[str]:
         """The closing lines: outcome, duration, failed and retried steps, final results.
 
@@ -153,7 +149,7 @@ class RunLog:
             )
         for name, error in sorted(self.errors.items()):
             lines.append(shorten(f"  ✗ {name}: {describe_error(error)}", width))
-            details = [f"at {where}"] if (where := error_location(error, cwd)) else []
+            details = [f"at {where}"] if (where := error_location(error)) else []
             times = self.times.get(name)
             if times is not None and times.runs > 1:
                 details.append(self._attempts_text(times))
@@ -190,13 +186,14 @@ def describe_error(error: ErrorInfo) -> str:
     return f"{message} ({tags})" if tags else message
 
 
-def error_location(error: ErrorInfo, cwd: Path | None = None) -> str | None:
-    """``handlers/x.py:42``: where the exception was raised, relative to ``cwd`` when below it."""
+def error_location(error: ErrorInfo) -> str | None:
+    """``handlers/x.py:42``: where the exception was raised, relative to the current directory
+    when below it."""
     if not error.file or error.line is None:
         return None
     from tasker_ctl.handlers.frames import display_path
 
-    return f"{display_path(error.file, cwd)}:{error.line}"
+    return f"{display_path(error.file)}:{error.line}"
 
 
 def output_line(event: StepOutput) -> str:
@@ -214,13 +211,6 @@ def stopping_message(event: RunStopping) -> str:
         f"stopping: waiting up to {event.grace_seconds:g} s for {count} {steps} "
         f"({', '.join(event.running)}) — Ctrl-C again to stop now"
     )
-
-
-def shorten(text: str, width: int) -> str:
-    """``text`` cut to ``width`` columns, ending in ``…`` when cut."""
-    if len(text) <= width:
-        return text
-    return text[: max(width - 1, 0)] + ELLIPSIS
 
 
 def duration_text(seconds: float) -> str:
