@@ -19,5 +19,5 @@ if hasattr(os, "register_at_fork"):  # a forked child must not repeat its parent
 
 
 def random_uuid() -> str:
-    """A new version-4 UUID as text."""
+    """A new version-4 UUID as text (random, so that a short prefix identifies a task)."""
     return str(uuid.UUID(int=_generator.getrandbits(128), version=4))

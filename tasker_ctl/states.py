@@ -196,6 +196,23 @@ TASK_MACHINE = StateMachine(
     refusals={_TE.CANCEL: "Cannot cancel a completed task"},
 )
 
+REOPENABLE_TASK_STATES = frozenset(
+    _T(source) for (source, event) in TASK_MACHINE.transitions if event == _TE.RESET
+)
+"""Task states an operator action reopens (to ``pending``): the sources of ``reset``."""
+
+TASK_ENDED = TASK_TERMINAL | {_T.BLOCKED_BY_FAILURES}
+"""Nothing moves a task here on its own: no more work or output comes until an operator acts."""
+
+TASK_RESTING = TASK_ENDED | {_T.PENDING}
+"""A task here needs no run: nothing of it was left half-way."""
+
+TASK_FINISHED = TASK_TERMINAL - REOPENABLE_TASK_STATES
+"""Terminal and not reopenable: a task here never runs a handler again and needs nothing more."""
+
+TASK_SUCCEEDED = frozenset({_T.COMPLETE, _T.RESOLVED_MANUALLY})
+"""A task that ended well: complete, or resolved by an operator."""
+
 _S = StepState
 _MANUAL_REFUSAL = "Cannot manually resolve step: invalid transition from {from} to {event}"
 _SE = StepEvent

@@ -46,7 +46,9 @@ class WorkflowRun:
     @property
     def succeeded(self) -> bool:
         """True when the task completed (every step complete or resolved)."""
-        return self.status in ("complete", "resolved_manually")
+        from tasker_ctl.states import TASK_SUCCEEDED
+
+        return self.status in TASK_SUCCEEDED
 
     def result(self, step: str) -> Any:
         """The stored result of ``step`` (what its handler returned)."""

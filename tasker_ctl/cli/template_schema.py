@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -21,9 +20,9 @@ def schema(
 
     Example: tasker-ctl template schema -o .tasker/template.schema.json
     """
-    from tasker_ctl.template.editor_schema import template_json_schema
+    from tasker_ctl.template.editor_schema import template_schema_text
 
-    text = json.dumps(template_json_schema(), indent=2) + "\n"
+    text = template_schema_text()
     if output is None:
         sys.stdout.write(text)
         return

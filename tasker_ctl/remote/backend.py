@@ -9,7 +9,6 @@ Commands that need the local engine call :func:`require_local` first.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -17,7 +16,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from tasker_ctl.errors import UsageError
 
 if TYPE_CHECKING:
-    from tasker_ctl.remote.profiles import Profile
     from tasker_ctl.store.records import JsonObject
     from tasker_ctl.tasks.create import CreateRequest
     from tasker_ctl.tasks.views import (
@@ -121,29 +119,14 @@ def require_local(command: str, profile_name: str | None) -> None:
     )
 
 
-def task_operations(
-    profile_name: str | None, *, search_path: Sequence[Path] | None = None
-) -> TaskOperations:
-    """The local task operations, or those of profile ``profile_name``'s server."""
-    if profile_name is None:
-        from tasker_ctl import tasks
-
-        return tasks
-    from tasker_ctl.remote.profiles import load_profile
-
-    return remote_operations(load_profile(profile_name), search_path=search_path)
-
-
-def remote_operations(
-    profile: Profile, *, search_path: Sequence[Path] | None = None
-) -> TaskOperations:
-    """The task operations of ``profile``'s server; templates found locally via ``search_path``
-    (default: the project's template search path) check input and give step shapes."""
+def task_operations(profile_name: str) -> TaskOperations:
+    """The task operations of profile ``profile_name``'s server; templates found on the project's
+    template search path check input and give step shapes."""
+    from tasker_ctl.config import load_project_config, template_search_path
     from tasker_ctl.remote.client import ServerClient
+    from tasker_ctl.remote.profiles import load_profile
     from tasker_ctl.remote.tasks import RemoteTasks
 
-    if search_path is None:
-        from tasker_ctl.config import load_project_config, template_search_path
-
-        search_path = template_search_path([], load_project_config())
+    profile = load_profile(profile_name)
+    search_path = template_search_path([], load_project_config())
     return RemoteTasks(ServerClient(profile), search_path=search_path)

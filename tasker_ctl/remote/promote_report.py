@@ -11,9 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tasker_ctl.remote.templates import PromoteReport
-from tasker_ctl.store.records import JsonObject
+
+if TYPE_CHECKING:
+    from tasker_ctl.store.records import JsonObject
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 from tasker_ctl.errors import InvalidDataError, NotFoundError, TaskerCtlError, UsageError
 from tasker_ctl.remote.client import ServerClient
+from tasker_ctl.states import REOPENABLE_TASK_STATES, STEP_MACHINE, STEP_TERMINAL
 from tasker_ctl.tasks.views import (
+    DEFAULT_OPERATOR,
+    SOURCE_SYSTEM,
     AuditEntry,
     CreatedTask,
     OperatorResult,
@@ -31,6 +34,7 @@ from tasker_ctl.tasks.views import (
     TaskList,
     TaskListItem,
     TaskView,
+    require_page,
 )
 
 if TYPE_CHECKING:
@@ -38,12 +42,9 @@ if TYPE_CHECKING:
     from tasker_ctl.tasks.create import CreateRequest
     from tasker_ctl.template.models import TaskTemplate
 
-SOURCE_SYSTEM = "tasker-ctl"
 DEFAULT_REASON = "created with tasker-ctl"
 DEFAULT_RESET_REASON = "reset with tasker-ctl"
-DEFAULT_OPERATOR = "cli-operator"
 MAX_PER_PAGE = 100  # the contract's maximum for GET /v1/tasks
-_REOPENABLE = ("error", "blocked_by_failures")
 
 
 @dataclass(frozen=True)
@@ -88,10 +89,7 @@ class RemoteTasks:
         source_system: str | None = None,
     ) -> TaskList:
         """The server's tasks, ``limit`` of them from ``page`` (pages of up to 100 are fetched)."""
-        if limit < 1:
-            raise UsageError(f"--limit must be at least 1, not {limit}")
-        if page < 1:
-            raise UsageError(f"--page must be at least 1, not {page}")
+        require_page(limit, page)
         per_page = min(limit, MAX_PER_PAGE)
         first_item = (page - 1) * limit
         items: list[TaskListItem] = []
@@ -195,7 +193,7 @@ class RemoteTasks:
         unfinished = {
             step["workflow_step_uuid"]
             for step in before["steps"]
-            if step["current_state"] not in _STEP_TERMINAL
+            if step["current_state"] not in STEP_TERMINAL
         }
         after = self.client.call(
             "cancel_task", path={"uuid": task_uuid}, not_found=self._no_task(task_uuid)
@@ -293,7 +291,8 @@ class RemoteTasks:
             steps=((answer["name"], answer["step_uuid"], answer["current_state"]),),
             reason=reason,
             actor=actor,
-            task_reopened=before.status in _REOPENABLE and after["status"] not in _REOPENABLE,
+            task_reopened=before.status in REOPENABLE_TASK_STATES
+            and after["status"] not in REOPENABLE_TASK_STATES,
         )
 
     # --- creating -----------------------------------------------------------------------------
@@ -342,6 +341,8 @@ class RemoteTasks:
                 )
         if version is None:
             version = self._highest_server_version(request.namespace, request.name)
+        from tasker_ctl.tasks.create import new_correlation_id
+
         body: dict[str, Any] = {
             "name": request.name,
             "namespace": request.namespace,
@@ -352,7 +353,7 @@ class RemoteTasks:
             "reason": request.reason or DEFAULT_REASON,
             "tags": list(request.tags),
             "requested_at": (requested_at or datetime.now(UTC)).isoformat(),
-            "correlation_id": _correlation_id(request.correlation_id),
+            "correlation_id": new_correlation_id(request.correlation_id),
             "priority": request.priority,
         }
         if request.idempotency_key is not None:
@@ -517,9 +518,6 @@ class RemoteTasks:
         }
 
 
-_STEP_TERMINAL = frozenset({"complete", "cancelled", "resolved_manually"})
-
-
 def _shapes_of(template: TaskTemplate) -> dict[str, StepShape]:
     return {
         step.name: StepShape(
@@ -589,8 +587,6 @@ def _result_and_error(results: Any) -> tuple[Any, JsonObject | None]:
 
 
 def _audit_entry(number: int, record: dict[str, Any]) -> AuditEntry:
-    from tasker_ctl.states import STEP_MACHINE
-
     from_state, to_state = record.get("from_state"), record["to_state"]
     events = [
         event
@@ -614,15 +610,3 @@ def _audit_entry(number: int, record: dict[str, Any]) -> AuditEntry:
         success=bool(record["success"]),
         metadata=metadata,
     )
-
-
-def _correlation_id(given: str | None) -> str:
-    if given is None:
-        return str(uuid_module.uuid4())
-    try:
-        return str(uuid_module.UUID(given))
-    except ValueError:
-        raise UsageError(
-            f"--correlation-id '{given}' is not a UUID",
-            hint="give a UUID such as 0190f3f4-8a62-7cc1-b1a5-3f7c2b0e4d11, or leave it out",
-        ) from None

@@ -22,13 +22,6 @@ SETTINGS_FILE = ".vscode/settings.json"
 SCHEMAS_KEY = "yaml.schemas"
 
 
-def schema_text() -> str:
-    """The template JSON Schema as ``init`` writes it (as ``template schema`` prints it)."""
-    from tasker_ctl.template.editor_schema import template_json_schema
-
-    return json.dumps(template_json_schema(), indent=2) + "\n"
-
-
 def template_globs(templates_dir: str) -> list[str]:
     """The files of the template directory the schema applies to."""
     return [f"{templates_dir}/**/*.yaml", f"{templates_dir}/**/*.yml"]

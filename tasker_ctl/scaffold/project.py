@@ -32,10 +32,10 @@ from tasker_ctl.scaffold.editor import (
     SettingsPlan,
     manual_entry,
     plan_settings,
-    schema_text,
 )
 from tasker_ctl.scaffold.render import RenderedFile
 from tasker_ctl.scaffold.writer import PlannedFile, plan_writes, write_planned
+from tasker_ctl.template.editor_schema import template_schema_text
 
 TEMPLATES_DIR = "templates"
 HANDLERS_PACKAGE = "handlers"
@@ -263,7 +263,7 @@ def project_files(*, example: bool, contrib: bool = True) -> list[RenderedFile]:
     """The files ``init`` writes, relative to the project directory."""
     files = [
         RenderedFile(UNIFIED_CONFIG.as_posix(), project_file(contrib=contrib)),
-        RenderedFile(SCHEMA_FILE, schema_text()),
+        RenderedFile(SCHEMA_FILE, template_schema_text()),
         RenderedFile(f"{HANDLERS_PACKAGE}/__init__.py", HANDLERS_INIT),
     ]
     if example:

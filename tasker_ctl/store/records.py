@@ -20,11 +20,6 @@ from tasker_ctl.states import StepState, TaskState
 JsonObject = dict[str, Any]
 
 
-def new_uuid() -> str:
-    """A fresh random UUID as text (random, so that short prefixes identify a task)."""
-    return random_uuid()
-
-
 # --- rows -------------------------------------------------------------------------------------
 
 
@@ -182,7 +177,7 @@ class NewTask:
     environment: str | None = None
     priority: int = 5
     description: str | None = None
-    uuid: str = field(default_factory=new_uuid)
+    uuid: str = field(default_factory=random_uuid)
 
 
 @dataclass(frozen=True)
@@ -198,7 +193,7 @@ class NewStep:
     retryable: bool
     timeout_seconds: int | None = None
     inputs: JsonObject | None = None
-    uuid: str = field(default_factory=new_uuid)
+    uuid: str = field(default_factory=random_uuid)
 
 
 class AttemptOutcome(NamedTuple):

@@ -35,7 +35,9 @@ from tasker_ctl.errors import (
 )
 from tasker_ctl.states import (
     STEP_MACHINE,
+    STEP_TERMINAL,
     TASK_MACHINE,
+    TASK_TERMINAL,
     StepEvent,
     StepState,
     TaskEvent,
@@ -88,18 +90,7 @@ _TASK_CHILD_TABLES = (
     "steps",
 )
 _DELETE_BATCH = 500
-_FINISHED_STEP_STATES = (
-    StepState.COMPLETE,
-    StepState.RESOLVED_MANUALLY,
-    StepState.CANCELLED,
-    StepState.ERROR,
-)
-_FINISHED_TASK_STATES = (
-    TaskState.COMPLETE,
-    TaskState.RESOLVED_MANUALLY,
-    TaskState.CANCELLED,
-    TaskState.ERROR,
-)
+_FINISHED_STEP_STATES = STEP_TERMINAL | {StepState.ERROR}  # a step here gets its completed_at
 
 
 class TransitionConflictError(TaskerCtlError):
@@ -303,7 +294,7 @@ def _task_update_sql(to_state: str, event: str) -> str:
     # Parameters: ?1 state, ?2 now, ?3 uuid, ?4 expected state. SET expressions read the row as
     # it was, so the completion time is the new timestamp, not the old updated_at.
     sets = ["state = ?1", "updated_at = ?2"]
-    if to_state in _FINISHED_TASK_STATES:
+    if to_state in TASK_TERMINAL:
         sets.append("completed_at = ?2")
     elif event == TaskEvent.RESET:
         sets.append("completed_at = NULL")

@@ -15,14 +15,13 @@ from tasker_ctl.lazy_names import names_loaded_on_use
 
 if TYPE_CHECKING:  # the names as the type checker sees them; at run time __getattr__ loads them
     from tasker_ctl.tasks.actions import (
-        DEFAULT_OPERATOR,
         cancel_task,
         complete_step,
         reset_step,
         resolve_step,
         retry_task,
     )
-    from tasker_ctl.tasks.create import SOURCE_SYSTEM, CreateRequest, create_task, new_steps_for
+    from tasker_ctl.tasks.create import CreateRequest, create_task, new_steps_for
     from tasker_ctl.tasks.reads import (
         build_task_view,
         final_results,
@@ -41,6 +40,8 @@ if TYPE_CHECKING:  # the names as the type checker sees them; at run time __geta
     )
     from tasker_ctl.tasks.run import run_task
     from tasker_ctl.tasks.views import (
+        DEFAULT_OPERATOR,
+        SOURCE_SYSTEM,
         AuditEntry,
         CreatedTask,
         OperatorResult,
@@ -54,9 +55,9 @@ _OWNERS = {
     "AuditEntry": "views",
     "CreateRequest": "create",
     "CreatedTask": "views",
-    "DEFAULT_OPERATOR": "actions",
+    "DEFAULT_OPERATOR": "views",
     "OperatorResult": "views",
-    "SOURCE_SYSTEM": "create",
+    "SOURCE_SYSTEM": "views",
     "StepView": "views",
     "TaskList": "views",
     "TaskListItem": "views",

@@ -12,6 +12,7 @@ from typing import Any
 
 from tasker_ctl.errors import TaskerCtlError
 from tasker_ctl.states import (
+    REOPENABLE_TASK_STATES,
     STEP_TERMINAL,
     TASK_MACHINE,
     StepEvent,
@@ -31,10 +32,7 @@ from tasker_ctl.store.records import (
     TaskGraph,
 )
 from tasker_ctl.tasks.reads import build_task_view, no_store, step_index
-from tasker_ctl.tasks.views import OperatorResult
-
-DEFAULT_OPERATOR = "cli-operator"
-_REOPENABLE_TASK_STATES = (TaskState.ERROR, TaskState.BLOCKED_BY_FAILURES)
+from tasker_ctl.tasks.views import DEFAULT_OPERATOR, OperatorResult
 
 
 @contextmanager
@@ -78,7 +76,7 @@ def _find_step(graph: TaskGraph, step_reference: str) -> StepRecord:
 
 def _reopen_change(graph: TaskGraph, metadata: JsonObject) -> list[TaskChange]:
     """The task ``reset`` that an operator action on a failed task implies, if any."""
-    if graph.task.state in _REOPENABLE_TASK_STATES:
+    if graph.task.state in REOPENABLE_TASK_STATES:
         return [
             TaskChange(
                 task_uuid=graph.task.uuid,

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tasker_ctl.states import TaskState
+from tasker_ctl.states import TASK_FINISHED, TaskState
 
 if TYPE_CHECKING:
     from tasker_ctl.tasks.views import TaskView
 
 PROGRAM = "tasker-ctl"
-_FINISHED = frozenset({TaskState.COMPLETE, TaskState.RESOLVED_MANUALLY, TaskState.CANCELLED})
 
 
 def recommended_command(view: TaskView) -> str | None:
     """The command that carries the task on, or None when nothing is left to do."""
-    if view.status in _FINISHED:
+    if view.status in TASK_FINISHED:
         return None
     task = f"{PROGRAM} task"
     if view.recommended_action == "handle_failures":

@@ -21,9 +21,7 @@ if TYPE_CHECKING:
     from tasker_ctl.tasks.template_cache import CachedTemplate
     from tasker_ctl.template.lookup import TemplateLocation
     from tasker_ctl.template.models import TaskTemplate
-from tasker_ctl.tasks.views import CreatedTask
-
-SOURCE_SYSTEM = "tasker-ctl"
+from tasker_ctl.tasks.views import SOURCE_SYSTEM, CreatedTask
 
 
 @dataclass(frozen=True)
@@ -105,7 +103,7 @@ def create_task(request: CreateRequest) -> CreatedTask:
             what=f"{location.label} ({location.path})",
             given=request.input_given,
         )
-    correlation_id = _correlation_id(request.correlation_id)
+    correlation_id = new_correlation_id(request.correlation_id)
     steps = [NewStep(**fields) for fields in prepared.steps]
     new_task = NewTask(
         namespace=prepared.namespace,
@@ -201,7 +199,7 @@ def _environment_for(request: CreateRequest, defined: list[str]) -> str | None:
 
 def _validated(template: TaskTemplate) -> CachedTemplate:
     """What a create takes from a validated template, as the cache keeps it."""
-    from tasker_ctl.tasks.template_cache import CachedTemplate
+    from tasker_ctl.tasks.template_cache import STEP_KEYS, CachedTemplate
 
     steps, edges = _initial_steps(template)
     return CachedTemplate(
@@ -211,23 +209,9 @@ def _validated(template: TaskTemplate) -> CachedTemplate:
         snapshot=template.to_snapshot(),
         input_schema=template.input_schema,
         environments=sorted(template.environments),
-        steps=[_step_fields(step) for step in steps],
+        steps=[{key: getattr(step, key) for key in STEP_KEYS} for step in steps],
         edges=edges,
     )
-
-
-def _step_fields(step: NewStep) -> dict[str, Any]:
-    """``NewStep``'s keyword arguments for a step a task starts with (a new UUID each time)."""
-    return {
-        "name": step.name,
-        "template_step_name": step.template_step_name,
-        "step_type": step.step_type,
-        "handler": step.handler,
-        "retry": step.retry,
-        "max_attempts": step.max_attempts,
-        "retryable": step.retryable,
-        "timeout_seconds": step.timeout_seconds,
-    }
 
 
 def new_steps_for(template: TaskTemplate, names: Sequence[str]) -> list[NewStep]:
@@ -282,7 +266,8 @@ def _with_environment(template: TaskTemplate, environment: str, path: Path) -> T
     return template.with_environment(environment)
 
 
-def _correlation_id(given: str | None) -> str:
+def new_correlation_id(given: str | None) -> str:
+    """The correlation id of a new task: ``given`` as a canonical UUID, else a random one."""
     if given is None:
         return str(uuid_module.uuid4())
     try:

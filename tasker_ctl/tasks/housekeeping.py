@@ -15,19 +15,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tasker_ctl.errors import RunBusyError, UsageError, did_you_mean
-from tasker_ctl.states import TaskState
+from tasker_ctl.states import TASK_TERMINAL, TaskState
 from tasker_ctl.store import Repository, open_for_writing
 from tasker_ctl.store.connection import format_timestamp
 from tasker_ctl.store.records import JsonObject
 from tasker_ctl.tasks.reads import no_store
 
-PRUNED_BY_DEFAULT = (
-    TaskState.COMPLETE,
-    TaskState.ERROR,
-    TaskState.CANCELLED,
-    TaskState.RESOLVED_MANUALLY,
-)
-"""The states ``task prune`` deletes without ``--status``: tasks that will never run again."""
+PRUNED_BY_DEFAULT = tuple(state for state in TaskState if state in TASK_TERMINAL)
+"""The states ``task prune`` deletes without ``--status``, in the order it lists them: tasks that
+will never run again."""
 
 _AGE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}

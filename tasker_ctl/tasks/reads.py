@@ -11,6 +11,8 @@ from typing import Any
 from tasker_ctl.errors import NotFoundError, UsageError, did_you_mean
 from tasker_ctl.states import (
     SATISFYING_STEP_STATES,
+    TASK_ENDED,
+    TASK_RESTING,
     StepState,
     TaskState,
     derive_status,
@@ -37,6 +39,7 @@ from tasker_ctl.tasks.views import (
     TaskListItem,
     TaskLogs,
     TaskView,
+    require_page,
 )
 
 
@@ -77,10 +80,7 @@ def list_tasks(
             f"unknown task status '{status}'{did_you_mean(status, list(TaskState))}",
             hint="statuses: " + ", ".join(TaskState),
         )
-    if limit < 1:
-        raise UsageError(f"--limit must be at least 1, not {limit}")
-    if page < 1:
-        raise UsageError(f"--page must be at least 1, not {page}")
+    require_page(limit, page)
     state = None if status is None else str(TaskState.parse(status))
     repository = open_for_reading(db_path)
     if repository is None:
@@ -130,19 +130,6 @@ def task_status(db_path: Path, task_reference: str, *, now: datetime | None = No
     return view._replace(run=run_view(graph.task.state, graph.task.updated_at, lease, now))
 
 
-# A task resting here needs no run: nothing of it was left half-way.
-_RESTING_TASK_STATES = frozenset(
-    {
-        TaskState.PENDING,
-        TaskState.COMPLETE,
-        TaskState.ERROR,
-        TaskState.CANCELLED,
-        TaskState.RESOLVED_MANUALLY,
-        TaskState.BLOCKED_BY_FAILURES,
-    }
-)
-
-
 def run_view(
     task_state: str, updated_at: str, lease: LeaseRecord | None, now: datetime | None = None
 ) -> RunView:
@@ -154,7 +141,7 @@ def run_view(
         return RunView(
             "running", holder.pid, holder.host, lease.acquired_at, lease.heartbeat_at, None
         )
-    if task_state in _RESTING_TASK_STATES:
+    if task_state in TASK_RESTING:
         return RunView()
     if lease is None:
         return RunView("interrupted", stopped_at=updated_at)
@@ -291,18 +278,6 @@ def task_step_detail(db_path: Path, task_reference: str, step_reference: str) ->
     return StepDetail(step, attempts)
 
 
-# No more output will come once a task is here (a pending task's run may still start).
-_ENDED_TASK_STATES = frozenset(
-    {
-        TaskState.COMPLETE,
-        TaskState.ERROR,
-        TaskState.CANCELLED,
-        TaskState.RESOLVED_MANUALLY,
-        TaskState.BLOCKED_BY_FAILURES,
-    }
-)
-
-
 def task_logs(
     db_path: Path,
     task_reference: str,
@@ -343,7 +318,7 @@ def task_logs(
         task_status=graph.task.state,
         lines=lines,
         step_order=tuple(step.name for step in graph.steps),
-        running=graph.task.state not in _ENDED_TASK_STATES,
+        running=graph.task.state not in TASK_ENDED,
     )
 
 
@@ -391,9 +366,9 @@ def task_audit(
     """Every recorded transition of a task (and its steps), or of one step, oldest first."""
     with _reader(db_path, task_reference) as (repository, task_uuid):
         graph = repository.load_graph(task_uuid)
-        view = build_task_view(graph)
         step_uuid = None
         if step_reference is not None:
+            view = build_task_view(graph)
             step_uuid = view.steps[step_index(view, step_reference)].step_uuid
         transitions = repository.load_transitions(task_uuid, step_uuid=step_uuid)
     names = {step.uuid: step.name for step in graph.steps}

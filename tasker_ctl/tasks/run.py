@@ -25,19 +25,18 @@ from tasker_ctl.handlers.preflight import (
     unresolved_handlers,
 )
 from tasker_ctl.handlers.registry import HandlerRegistry
-from tasker_ctl.states import SATISFYING_STEP_STATES, StepState, TaskState
+from tasker_ctl.states import (
+    SATISFYING_STEP_STATES,
+    STEP_TERMINAL,
+    TASK_FINISHED,
+    StepState,
+    TaskState,
+)
 from tasker_ctl.store import open_for_writing
 from tasker_ctl.store.records import JsonObject, TaskGraph
 from tasker_ctl.tasks.reads import no_store
 
 RETRY_FAILED_REASON = "task run --retry-failed"
-# Tasks in these states never run a handler again.
-_FINISHED_TASK_STATES = frozenset(
-    {TaskState.COMPLETE, TaskState.CANCELLED, TaskState.RESOLVED_MANUALLY}
-)
-_FINISHED_STEP_STATES = frozenset(
-    {StepState.COMPLETE, StepState.RESOLVED_MANUALLY, StepState.CANCELLED}
-)
 # Steps a run picks up when their parents are satisfied.
 _RUNNABLE_STEP_STATES = frozenset(
     {
@@ -98,7 +97,7 @@ def run_task(
     with open_for_writing(db_path) as repository:
         task_uuid = repository.resolve_task_uuid(task_reference)
         graph = repository.load_graph(task_uuid)
-        if graph.task.state not in _FINISHED_TASK_STATES:
+        if graph.task.state not in TASK_FINISHED:
             snapshot = repository.load_template_snapshot(task_uuid)
             problems = discover_modules(registry, handler_modules)
             problems += unresolved_handlers(registry, reachable_handlers(graph, snapshot))
@@ -129,7 +128,7 @@ def reachable_handlers(graph: TaskGraph, snapshot: JsonObject) -> list[HandlerUs
         uses.setdefault(key, (definition, []))[1].append(step_name)
 
     for step in graph.steps:
-        if step.state not in _FINISHED_STEP_STATES:
+        if step.state not in STEP_TERMINAL:
             add(step.handler, step.name)
     created = {step.template_step_name for step in graph.steps}
     for template_step in snapshot.get("steps") or []:

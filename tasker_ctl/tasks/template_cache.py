@@ -33,7 +33,7 @@ from tasker_ctl import __version__
 
 ENTRY_FORMAT = 1
 CACHE_DIR_ENV = "XDG_CACHE_HOME"
-_STEP_KEYS = (
+STEP_KEYS = (
     "name",
     "template_step_name",
     "step_type",
@@ -43,6 +43,8 @@ _STEP_KEYS = (
     "retryable",
     "timeout_seconds",
 )
+"""The keys of a cached step: :class:`~tasker_ctl.store.records.NewStep`'s keyword arguments
+without its UUID (a new one for each task)."""
 _PACKAGE = Path(__file__).resolve().parent.parent
 # Whose code decides what an entry holds: the template package, step planning and this module.
 _CODE_DIRECTORIES = (_PACKAGE / "template",)
@@ -239,7 +241,7 @@ def _entry_from_json(data: dict[str, Any]) -> CachedTemplate | None:
 
 
 def _is_step(step: Any) -> bool:
-    if not isinstance(step, dict) or set(step) != set(_STEP_KEYS):
+    if not isinstance(step, dict) or set(step) != set(STEP_KEYS):
         return False
     texts = (step["name"], step["template_step_name"], step["step_type"])
     timeout = step["timeout_seconds"]

@@ -1,7 +1,9 @@
 """The frozen views task operations return: each with ``to_json()``; rendering is the caller's.
 
 Views are named tuples (cheap to define at import, which every command pays); the one with a
-mutable default (:class:`OperatorResult`) stays a dataclass.
+mutable default (:class:`OperatorResult`) stays a dataclass. Also here, as the local and the
+server operations share them: the names they record by default and the check of a ``task list``
+page.
 """
 
 from __future__ import annotations
@@ -9,7 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from tasker_ctl.errors import UsageError
 from tasker_ctl.store.records import JsonObject
+
+SOURCE_SYSTEM = "tasker-ctl"
+"""The ``source_system`` of the tasks tasker-ctl creates."""
+
+DEFAULT_OPERATOR = "cli-operator"
+"""Who an operator action is recorded as done by when no name is given."""
 
 
 class StepView(NamedTuple):
@@ -196,6 +205,14 @@ class TaskList(NamedTuple):
             "limit": self.limit,
             "page": self.page,
         }
+
+
+def require_page(limit: int, page: int) -> None:
+    """Refuse a ``task list`` page that cannot be: ``--limit`` and ``--page`` start at 1."""
+    if limit < 1:
+        raise UsageError(f"--limit must be at least 1, not {limit}")
+    if page < 1:
+        raise UsageError(f"--page must be at least 1, not {page}")
 
 
 class CreatedTask(NamedTuple):

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from tasker_ctl.errors import EXIT_FAILURE, EXIT_OK
-from tasker_ctl.states import StepState, TaskState
+from tasker_ctl.states import TASK_ENDED, TASK_SUCCEEDED, StepState, TaskState
 from tasker_ctl.tasks.views import StepView, TaskView
 
 
@@ -33,21 +33,9 @@ class WatchPhase(StrEnum):
         return self in (WatchPhase.ENDED, WatchPhase.RUN_GONE)
 
 
-ENDED_STATES = frozenset(
-    {
-        TaskState.COMPLETE,
-        TaskState.ERROR,
-        TaskState.CANCELLED,
-        TaskState.RESOLVED_MANUALLY,
-        TaskState.BLOCKED_BY_FAILURES,
-    }
-)
-SUCCEEDED_STATES = frozenset({TaskState.COMPLETE, TaskState.RESOLVED_MANUALLY})
-
-
 def watch_phase(view: TaskView) -> WatchPhase:
     """The phase of ``view``: a live run wins over the task's status, a dead one stops the watch."""
-    if view.status in ENDED_STATES:
+    if view.status in TASK_ENDED:
         return WatchPhase.ENDED
     if view.run.state == "running":
         return WatchPhase.RUNNING
@@ -61,7 +49,7 @@ def watch_phase(view: TaskView) -> WatchPhase:
 def watch_exit_code(view: TaskView, *, exit_status: bool) -> int:
     """0, or with ``exit_status`` (as ``gh run watch --exit-status``) 1 unless the task ended
     complete or resolved: blocked, cancelled, in error, or left half-way by a dead run."""
-    if not exit_status or view.status in SUCCEEDED_STATES:
+    if not exit_status or view.status in TASK_SUCCEEDED:
         return EXIT_OK
     return EXIT_FAILURE
 

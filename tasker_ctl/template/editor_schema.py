@@ -7,6 +7,7 @@ Derived from the pydantic model every template is validated with, so it cannot d
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -22,3 +23,8 @@ def template_json_schema() -> dict[str, Any]:
         "title": "Tasker task template",
         **{key: value for key, value in schema.items() if key != "title"},
     }
+
+
+def template_schema_text() -> str:
+    """The schema as ``template schema`` prints it and ``init`` writes it: indented JSON."""
+    return json.dumps(template_json_schema(), indent=2) + "\n"

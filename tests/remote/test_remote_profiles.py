@@ -55,10 +55,6 @@ def project(tmp_path: Path) -> Path:
     return tmp_path / "project"
 
 
-def _load(name: str, start: Path, **env: str) -> object:
-    return load_profile(name, start=start, home=start / "home", environ=env)
-
-
 def test_a_named_profile_layers_over_default(project: Path) -> None:
     staging = load_profile("staging", start=project, home=project / "home", environ={})
     assert staging.base_url == "https://staging.example.com:8080"  # trailing slash dropped
