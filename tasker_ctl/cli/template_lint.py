@@ -129,8 +129,7 @@ def _server_check(profile: str | None, reports: list[FileReport]) -> PromoteChec
         return None
     from tasker_ctl.remote.promote_report import check_against_server
 
-    valid = {report.path for report in reports if report.valid}
-    return check_against_server(name, [report.path for report in reports], valid)
+    return check_against_server(name, reports)
 
 
 def _print_text(reports: list[FileReport], minimum: Severity) -> None:

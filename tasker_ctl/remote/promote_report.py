@@ -1,5 +1,5 @@
 """``template validate --profile``: the promote check of each template, as text, JSON and GitHub
-annotations. The check itself is :func:`tasker_ctl.remote.templates.promote_check`.
+annotations. The check itself is :func:`tasker_ctl.remote.templates.compare_template`.
 
 A template the server does not have, or whose copy differs in what could be compared, is a
 warning (``--strict`` fails on it); what could not be compared is said, never passed over.
@@ -17,6 +17,7 @@ from tasker_ctl.remote.templates import PromoteReport
 
 if TYPE_CHECKING:
     from tasker_ctl.store.records import JsonObject
+    from tasker_ctl.template.findings import FileReport
 
 
 @dataclass(frozen=True)
@@ -102,23 +103,29 @@ def _names(names: Sequence[str]) -> str:
     return listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
 
 
-def check_against_server(
-    profile_name: str, files: Sequence[Path], valid: set[Path]
-) -> PromoteCheck:
-    """Compare each of ``files`` in ``valid`` with what profile ``profile_name``'s server has."""
+def check_against_server(profile_name: str, linted: Sequence[FileReport]) -> PromoteCheck:
+    """Compare each valid template of ``linted`` with what profile ``profile_name``'s server has.
+
+    The lint has already loaded each valid file's template: it is compared as loaded, not read
+    and validated a second time.
+    """
     from tasker_ctl.remote.client import ServerClient
     from tasker_ctl.remote.profiles import load_profile
-    from tasker_ctl.remote.templates import promote_check
+    from tasker_ctl.remote.templates import compare_template
 
     profile = load_profile(profile_name)
     client = ServerClient(profile)
     try:
-        reports = promote_check(client, [path for path in files if path in valid])
+        reports = [
+            compare_template(client, report.template, report.path)
+            for report in linted
+            if report.valid and report.template is not None
+        ]
     finally:
         client.close()
     return PromoteCheck(
         profile=profile.name,
         base_url=profile.base_url,
         reports=tuple(reports),
-        not_checked=tuple(path for path in files if path not in valid),
+        not_checked=tuple(report.path for report in linted if not report.valid),
     )
