@@ -121,12 +121,23 @@ class RemoteTasks:
         self, db_path: Path | None, task_reference: str, *, now: datetime | None = None
     ) -> TaskView:
         """The task with every step: ``GET /v1/tasks/{uuid}`` and its ``workflow_steps``."""
+        return self._task_view(*self._task_and_steps(task_reference))
+
+    def _task_and_steps(self, task_reference: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         task_uuid = self._full_uuid(task_reference, "task")
         task = self._get_task(task_uuid)
         steps = self.client.call(
             "list_task_steps", path={"uuid": task_uuid}, not_found=self._no_task(task_uuid)
         )
-        return self._task_view(task, steps)
+        return task, steps
+
+    def _step_of(self, task_reference: str, step_reference: str) -> tuple[TaskView, StepView]:
+        """The task and one of its steps, by name or UUID, without the steps' shapes (which
+        cost the template: only the step's identity is needed)."""
+        from tasker_ctl.tasks.reads import step_index
+
+        view = self._task_view(*self._task_and_steps(task_reference), shapes={})
+        return view, view.steps[step_index(view, step_reference)]
 
     def task_steps(self, db_path: Path | None, task_reference: str) -> TaskView:
         """``task steps``: the same view as ``task status``."""
@@ -168,7 +179,7 @@ class RemoteTasks:
                 "trail per step",
                 hint=f"list the steps with `tasker-ctl task steps {task_uuid}`",
             )
-        step = self.task_step(db_path, task_uuid, step_reference)
+        _, step = self._step_of(task_uuid, step_reference)
         records = self.client.call(
             "get_step_audit",
             path={"uuid": task_uuid, "step_uuid": step.step_uuid},
@@ -272,10 +283,7 @@ class RemoteTasks:
         action: dict[str, Any],
         reason: str | None,
     ) -> OperatorResult:
-        from tasker_ctl.tasks.reads import step_index
-
-        before = self.task_status(None, task_reference)
-        step = before.steps[step_index(before, step_reference)]
+        before, step = self._step_of(task_reference, step_reference)
         answer = self.client.call(
             "resolve_step_manually",
             path={"uuid": before.task_uuid, "step_uuid": step.step_uuid},
@@ -428,8 +436,14 @@ class RemoteTasks:
         )
         return task
 
-    def _task_view(self, task: dict[str, Any], steps: list[dict[str, Any]]) -> TaskView:
-        shapes = self._step_shapes(task["namespace"], task["name"], task["version"]) or {}
+    def _task_view(
+        self,
+        task: dict[str, Any],
+        steps: list[dict[str, Any]],
+        shapes: dict[str, StepShape] | None = None,
+    ) -> TaskView:
+        if shapes is None:
+            shapes = self._step_shapes(task["namespace"], task["name"], task["version"]) or {}
         readiness = {step["workflow_step_uuid"]: step for step in task["steps"]}
         views = tuple(_step_view(step, readiness.get(step["step_uuid"]), shapes) for step in steps)
         present = {view.name for view in views}
