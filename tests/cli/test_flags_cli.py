@@ -14,7 +14,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from subprocesses import subprocess_env, tasker_ctl_command
+from subprocesses import run_tasker_ctl, subprocess_env, tasker_ctl_command
 
 WIDTH = "100"
 
@@ -69,15 +69,8 @@ def write(path: Path, text: str) -> Path:
 
 
 def tasker_ctl(project: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        tasker_ctl_command(*args),
-        cwd=project,
-        env=subprocess_env(COLUMNS=WIDTH, HOME=str(project / "home"), **env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    env = {"COLUMNS": WIDTH, "HOME": str(project / "home"), **env}
+    return run_tasker_ctl(*args, cwd=project, env=env)
 
 
 def on_a_terminal(

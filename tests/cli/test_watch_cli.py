@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from engine_handlers.workflows import StepSpec, create, write_template
 from held_runs import HELD_THEN_NEXT, Workflow, finish, starts, wait_for
-from subprocesses import REPO_ROOT, subprocess_env, tasker_ctl_command
+from subprocesses import REPO_ROOT, run_tasker_ctl, subprocess_env, tasker_ctl_command
 from typer.testing import CliRunner
 
 from tasker_ctl.cli import app
@@ -36,15 +36,7 @@ def waiting_lines(task_uuid: str) -> str:
 
 
 def tasker(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        tasker_ctl_command(*args, "--db", str(db)),
-        cwd=REPO_ROOT,
-        env=subprocess_env(**ENV),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_tasker_ctl(*args, "--db", str(db), env=ENV)
 
 
 def start_watch(db: Path, task_uuid: str, *extra: str) -> subprocess.Popen[str]:
