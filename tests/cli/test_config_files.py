@@ -88,12 +88,10 @@ def write(path: Path, text: str) -> Path:
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No personal settings: an empty home directory and no store or template variables."""
+    """No personal settings: an empty home directory (the variables are conftest's to clear)."""
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
-    monkeypatch.delenv("TASKER_CTL_DB", raising=False)
-    monkeypatch.delenv("TASKER_TEMPLATE_PATH", raising=False)
 
 
 @pytest.fixture
