@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from subprocesses import PERSONAL_SETTINGS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_TEMPLATES = REPO_ROOT / "templates"
@@ -31,9 +32,11 @@ def _own_cache_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
 
 
 @pytest.fixture(autouse=True)
-def _no_server_profile(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A developer's TASKER_CLIENT_PROFILE would send the local task commands to a server."""
-    monkeypatch.delenv("TASKER_CLIENT_PROFILE", raising=False)
+def _no_personal_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's TASKER_CTL_DB, TASKER_TEMPLATE_PATH or TASKER_CLIENT_PROFILE would point
+    the in-process commands at their own store, templates or server."""
+    for name in PERSONAL_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

@@ -35,8 +35,7 @@ CREATE = ("task", "create", "-n", "shop", "--name", "echo")
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A project directory with one template and no store yet."""
     monkeypatch.chdir(tmp_path)
-    for name in ("TASKER_CTL_DB", "TASKER_TEMPLATE_PATH", "TASKER_CTL_MAX_INPUT_MIB"):
-        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("TASKER_CTL_MAX_INPUT_MIB", raising=False)
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "echo.yaml").write_text(textwrap.dedent(TEMPLATE))
     return tmp_path

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from subprocesses import subprocess_env, tasker_ctl_command
+from subprocesses import run_tasker_ctl, subprocess_env, tasker_ctl_command
 
 PAYMENTS = """\
 def validate(context):
@@ -127,15 +127,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def cli(project: Path, *args: str, columns: int = 80) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        tasker_ctl_command(*args),
-        cwd=project,
-        env=subprocess_env(COLUMNS=str(columns)),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_tasker_ctl(*args, cwd=project, env={"COLUMNS": str(columns)})
 
 
 def create(project: Path, name: str) -> str:

@@ -13,7 +13,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from subprocesses import subprocess_env, tasker_ctl_command
+from subprocesses import run_tasker_ctl
 
 from tasker_ctl.errors import EXIT_FAILURE, EXIT_HANDLERS_UNLOADABLE
 
@@ -74,15 +74,8 @@ class Ship(StepHandler):
 
 
 def tasker_ctl(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        tasker_ctl_command(*args),
-        cwd=project,
-        env=subprocess_env(TASKER_CTL_DB=str(project / "tasker.db"), COLUMNS="200"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    env = {"TASKER_CTL_DB": str(project / "tasker.db"), "COLUMNS": "200"}
+    return run_tasker_ctl(*args, cwd=project, env=env, timeout=60)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from subprocesses import subprocess_env, tasker_ctl_command
+from subprocesses import run_tasker_ctl
 
 from tasker_ctl.errors import EXIT_HANDLERS_UNLOADABLE
 
@@ -48,16 +48,8 @@ STDIN_PAYLOAD = "open('pwned.txt', 'w').write('executed')\n"
 
 
 def tasker_ctl(project: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        tasker_ctl_command(*args),
-        cwd=project,
-        env=subprocess_env(TASKER_CTL_DB=str(project / "tasker.db")),
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    env = {"TASKER_CTL_DB": str(project / "tasker.db")}
+    return run_tasker_ctl(*args, cwd=project, env=env, stdin=stdin, timeout=60)
 
 
 @pytest.fixture

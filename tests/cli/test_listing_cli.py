@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from held_runs import HELD_THEN_NEXT, Workflow, finish, starts, wait_for
-from subprocesses import subprocess_env, tasker_ctl_command
+from subprocesses import run_tasker_ctl
 
 HANDLERS = """
 def validate(context):
@@ -67,15 +67,7 @@ UUIDS = ("aaaaaaaa-1111-4000-8000-000000000001", "bbbbbbbb-2222-4000-8000-000000
 def tasker_ctl(
     project: Path, *args: str, columns: int = 80, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        tasker_ctl_command(*args),
-        cwd=project,
-        env=subprocess_env(COLUMNS=str(columns), **(env or {})),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_tasker_ctl(*args, cwd=project, env={"COLUMNS": str(columns), **(env or {})})
 
 
 @pytest.fixture

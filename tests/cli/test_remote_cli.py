@@ -45,7 +45,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeTasker) -
     """A project whose .config/tasker.toml has a profile on the fake server, a profile with a
     wrong key and one on a closed port; templates from the repository."""
     monkeypatch.chdir(tmp_path)
-    for variable in ("TASKER_CLIENT_PROFILE", "TASKER_API_KEY", "TASKER_AUTH_TOKEN"):
+    for variable in ("TASKER_API_KEY", "TASKER_AUTH_TOKEN"):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.delenv("TASKER_ORCHESTRATION_AUTH_TOKEN", raising=False)
     monkeypatch.delenv("TASKER_ORCHESTRATION_URL", raising=False)

@@ -44,8 +44,6 @@ def run(*args: str, stdin: str | None = None) -> Result:
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A project directory with ./templates/order.yaml and no store yet."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("TASKER_CTL_DB", raising=False)
-    monkeypatch.delenv("TASKER_TEMPLATE_PATH", raising=False)
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "order.yaml").write_text(textwrap.dedent(TEMPLATE))
     return tmp_path

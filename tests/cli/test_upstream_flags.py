@@ -34,8 +34,6 @@ def run(*args: str) -> Result:
 @pytest.fixture(autouse=True)
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("TASKER_CTL_DB", raising=False)
-    monkeypatch.delenv("TASKER_TEMPLATE_PATH", raising=False)
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "greet.yaml").write_text(textwrap.dedent(TEMPLATE))
     return tmp_path

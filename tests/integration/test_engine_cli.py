@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from engine_handlers.workflows import (
     stored_transitions,
     write_template,
 )
+from held_runs import starts, wait_for
 from subprocesses import REPO_ROOT, run_tasker_ctl, subprocess_env, tasker_ctl_command
 
 DIAMOND = [
@@ -118,15 +118,6 @@ def test_piped_output_shows_a_step_starting_while_it_runs(
     assert process.returncode == 0
 
 
-def _wait_for_line(path: Path, line_start: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists() and any(x.startswith(line_start) for x in path.read_text().splitlines()):
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"'{line_start}' never appeared in {path}")
-
-
 def test_ctrl_c_lets_the_running_step_finish_then_exits_130_and_resumes(tmp_path: Path) -> None:
     journal = tmp_path / "journal.log"
     steps = [
@@ -144,7 +135,7 @@ def test_ctrl_c_lets_the_running_step_finish_then_exits_130_and_resumes(tmp_path
         text=True,
     )
     try:
-        _wait_for_line(journal, "start slow ")
+        wait_for(lambda: bool(starts(journal, "slow")), "the slow step to start")
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=30)
     finally:
@@ -168,6 +159,6 @@ def test_ctrl_c_lets_the_running_step_finish_then_exits_130_and_resumes(tmp_path
     resumed = _run_cli(db, task_uuid)
 
     assert resumed.returncode == 0, resumed.stderr
-    starts = [x.split()[1] for x in journal.read_text().splitlines() if x.startswith("start")]
-    assert starts == ["first", "slow", "last"]
+    started = [x.split()[1] for x in journal.read_text().splitlines() if x.startswith("start")]
+    assert started == ["first", "slow", "last"]
     assert all(step.state == "complete" for step in stored_steps(db, task_uuid).values())

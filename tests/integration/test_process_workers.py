@@ -9,7 +9,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from engine_handlers.workflows import StepSpec, create, stored_attempts, stored_steps
 from engine_handlers.workflows import write_template as write_steps
+from held_runs import starts, wait_for
 from subprocesses import REPO_ROOT, run_tasker_ctl, subprocess_env, tasker_ctl_command
 
 from tasker_ctl.engine.options import WorkerKind
@@ -131,13 +132,10 @@ def test_a_result_that_cannot_be_pickled_fails_the_step_naming_the_part(tmp_path
 
 
 def _gone(pid: int) -> bool:
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        time.sleep(0.02)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
     return False
 
 
@@ -155,18 +153,24 @@ def test_a_timeout_kills_the_worker_process_and_the_retry_runs_in_a_new_one(
     write_steps(tmp_path / "templates", "wf", [step])
     db = tmp_path / "tasker.db"
     task_uuid = create(db, tmp_path / "templates", "wf", {"journal": str(journal)})
-    started = time.monotonic()
+    results: list[RunResult] = []
+    options = RunOptions(concurrency=1, workers="process")
+    runner = threading.Thread(
+        target=lambda: results.append(run_task(db, task_uuid, options=options)), daemon=True
+    )
 
-    result = run_task(db, task_uuid, options=RunOptions(concurrency=1, workers="process"))
+    runner.start()
+    runner.join(timeout=WAIT)
 
+    assert not runner.is_alive(), "the run waits for the 60 s first attempt"
+    (result,) = results
     assert result.succeeded, stored_steps(db, task_uuid)["slow"].error
-    assert time.monotonic() - started < WAIT  # the 60 s first attempt did not run out
     first, second = stored_attempts(db, stored_steps(db, task_uuid)["slow"].uuid)
     assert (first.success, first.error["error_type"]) == (False, "timeout")
     assert (second.success, second.result) == (True, {"attempt": 2})
     pids = [int(line.split()[2]) for line in journal.read_text().splitlines()]
     assert len(pids) == 2 and pids[0] != pids[1] != os.getpid()
-    assert _gone(pids[0]), "the worker process of the timed-out attempt is still running"
+    wait_for(lambda: _gone(pids[0]), "the worker process of the timed-out attempt to end", WAIT)
 
 
 def _project(tmp_path: Path, config: str) -> tuple[Path, str]:
@@ -215,15 +219,6 @@ def test_a_config_value_that_is_not_a_worker_kind_is_refused(tmp_path: Path) -> 
     assert stored_steps(db, task_uuid)["where"].state == "pending"
 
 
-def _wait_for_line(path: Path, line_start: str) -> None:
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        if path.exists() and any(x.startswith(line_start) for x in path.read_text().splitlines()):
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"'{line_start}' never appeared in {path}")
-
-
 def test_ctrl_c_to_the_whole_process_group_lets_the_worker_finish_its_step(
     tmp_path: Path,
 ) -> None:
@@ -244,7 +239,7 @@ def test_ctrl_c_to_the_whole_process_group_lets_the_worker_finish_its_step(
         start_new_session=True,
     )
     try:
-        _wait_for_line(journal, "start slow ")
+        wait_for(lambda: bool(starts(journal, "slow")), "the slow step to start", WAIT)
         os.killpg(process.pid, signal.SIGINT)
         _, stderr = process.communicate(timeout=WAIT)
     finally:

@@ -32,8 +32,9 @@ STEPS = [
 SEED = int(os.environ.get("LEASE_TRIAL_SEED", "20261203"))
 
 
-def _fork_run(db: Path, task_uuid: str, report: Path) -> int:
-    """Fork a child that runs the task and writes ``<exit code> <seconds>`` to ``report``."""
+def _fork_run(db: Path, task_uuid: str, journal: Path, report: Path) -> int:
+    """Fork a child that runs the task and writes ``<exit code> <seconds> <journal lines>`` to
+    ``report``: the lines the handlers had journalled when the run returned."""
     pid = os.fork()
     if pid:
         return pid
@@ -46,7 +47,8 @@ def _fork_run(db: Path, task_uuid: str, report: Path) -> int:
         code = error.exit_code
     except BaseException:  # the child must never return into pytest
         code = 3
-    report.write_text(f"{code} {time.monotonic() - started:.3f}")
+    seconds = time.monotonic() - started
+    report.write_text(f"{code} {seconds:.3f} {len(journal_lines(journal))}")
     os._exit(code)
 
 
@@ -79,25 +81,25 @@ def test_two_runs_started_apart_never_run_a_step_twice(tmp_path: Path) -> None:
             trials.append((directory, db, journal, task_uuid, rng.uniform(0.0, 1.0)))
         pids: dict[tuple[int, str], int] = {}
         began = time.monotonic()
-        for index, (directory, db, _, task_uuid, _) in enumerate(trials):
-            pids[(index, "a")] = _fork_run(db, task_uuid, directory / "a.txt")
-        for index, (directory, db, _, task_uuid, delay) in sorted(
+        for index, (directory, db, journal, task_uuid, _) in enumerate(trials):
+            pids[(index, "a")] = _fork_run(db, task_uuid, journal, directory / "a.txt")
+        for index, (directory, db, journal, task_uuid, delay) in sorted(
             enumerate(trials), key=lambda item: item[1][4]
         ):
             time.sleep(max(0.0, began + delay - time.monotonic()))
-            pids[(index, "b")] = _fork_run(db, task_uuid, directory / "b.txt")
+            pids[(index, "b")] = _fork_run(db, task_uuid, journal, directory / "b.txt")
         for pid in pids.values():
             os.waitpid(pid, 0)
 
         for index, (directory, db, journal, task_uuid, delay) in enumerate(trials):
             reports = {run: (directory / f"{run}.txt").read_text().split() for run in ("a", "b")}
-            codes = sorted(int(code) for code, _ in reports.values())
+            codes = sorted(int(code) for code, _, _ in reports.values())
             assert codes == [0, EXIT_BUSY], (directory.name, delay, reports)
-            loser = next(run for run, (code, _) in reports.items() if int(code) == EXIT_BUSY)
+            loser = next(run for run, (code, _, _) in reports.items() if int(code) == EXIT_BUSY)
             winner = "b" if loser == "a" else "a"
             refusal_seconds.append(float(reports[loser][1]))
-            # Refused at once: the loser was gone long before the winner finished its run.
-            assert float(reports[loser][1]) < float(reports[winner][1]), (directory.name, reports)
+            # Refused at once: the winner had not journalled its last step's end by then.
+            assert int(reports[loser][2]) < 2 * len(STEPS), (directory.name, reports)
             lines = journal_lines(journal)
             executions += sum(1 for line in lines if line[0] == "start")
             started = [name for kind, name, _, _ in lines if kind == "start"]
